@@ -1,0 +1,63 @@
+/*
+ * cli/cli.h - what the subcommands of the botwatch binary share: global options, the
+ * configuration, opening the store, and output helpers.
+ *
+ * Exit status: BW_EXIT_OK (0) on success, BW_EXIT_FAIL (1) on a runtime failure, BW_EXIT_USAGE
+ * (2) on bad usage. Errors go to stderr as one line naming the input and the problem.
+ */
+#ifndef BW_CLI_H
+#define BW_CLI_H
+
+#include <stdio.h>
+
+#include "core/core.h"
+#include "score/score.h"
+#include "store/store.h"
+
+enum { BW_EXIT_OK = 0, BW_EXIT_FAIL = 1, BW_EXIT_USAGE = 2 };
+
+/* Configuration: every setting, its default and its range, in one table (config.c). */
+struct bw_config {
+    struct bw_policy policy;
+    size_t ingest_batch;       /* reports per transaction */
+    unsigned ingest_examples;  /* rejected lines described per reason */
+};
+
+struct bw_cli {
+    const char *prog;
+    const char *db_path;     /* --db, BOTWATCH_DB, "botwatch.db" */
+    const char *config_path; /* --config, BOTWATCH_CONFIG, NULL */
+    int64_t now_s;           /* --now or the system clock */
+    struct bw_config conf;
+};
+
+/* Fills conf with the defaults, then applies the file (when path is not NULL). On failure
+ * prints one line naming the file, line and key, and returns BW_EMALFORMED. */
+int bw_config_load(struct bw_config *conf, const char *path);
+/* Prints every setting with its value ("key = value" lines). */
+void bw_config_print(const struct bw_config *conf, FILE *out);
+
+/* Opens the store named by --db, creating and migrating it; prints the error itself. */
+int bw_cli_open_store(struct bw_cli *cli, struct bw_store **out);
+
+/* Prints "botwatch: <cmd>: <message>" on stderr. */
+void bw_cli_error(const char *cmd, const char *fmt, ...) BW_PRINTF(2, 3);
+
+/* Strict unsigned parse of a command-line number in [min, max]. */
+BW_MUSTCHECK int bw_cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* True when argv has -h/--help before any "--"; the caller prints its usage and exits 0. */
+bool bw_cli_wants_help(int argc, char **argv);
+
+/* Subcommands: each gets argv with argv[0] the command name. */
+int bw_cmd_init(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_ingest(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_lookup(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_list(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_reporter(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_allow(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_simulate(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_config(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_status(struct bw_cli *cli, int argc, char **argv);
+
+#endif

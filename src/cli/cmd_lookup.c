@@ -1,0 +1,405 @@
+/*
+ * cli/cmd_lookup.c - botwatch lookup (one address) and botwatch list (many): both judge
+ * devices with score/ from their stored evidence, at --now.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+
+#define RECENT_REPORTS 10
+
+static json_t *time_or_null(int64_t t)
+{
+    char buf[BW_TIME_TEXT_MAX];
+
+    return t > 0 ? json_string(bw_time_format(t, buf)) : json_null();
+}
+
+static json_t *categories_json(bw_catmask m)
+{
+    json_t *a = json_array();
+
+    for (int c = 0; c < BW_CAT_COUNT; c++) {
+        if (m & (1u << c))
+            json_array_append_new(a, json_string(bw_category_name((enum bw_category)c)));
+    }
+    return a;
+}
+
+/* ---- lookup ---- */
+
+struct lookup {
+    struct bw_cli *cli;
+    struct bw_store *st;
+    struct bw_pfxset *allow;
+    json_t *out;
+    bool json;
+};
+
+static int add_recent(void *ctx, const struct bw_stored_report *r)
+{
+    json_t *a = ctx, *o = json_object();
+
+    json_object_set_new(o, "time", time_or_null(r->time_s));
+    json_object_set_new(o, "categories", categories_json(r->cats));
+    json_object_set_new(o, "port", r->port ? json_integer(r->port) : json_null());
+    json_object_set_new(o, "reporter", json_string(r->reporter));
+    json_object_set_new(o, "source", json_string(r->source));
+    json_object_set_new(o, "evidence", r->evidence ? json_string(r->evidence) : json_null());
+    json_array_append_new(a, o);
+    return 0;
+}
+
+static int judge_one(void *ctx, const struct bw_device *d, const struct bw_evidence *ev, size_t n)
+{
+    struct lookup *lk = ctx;
+    const struct bw_policy *p = &lk->cli->conf.policy;
+    char ip[BW_ADDR_TEXT_MAX];
+    struct bw_prefix allowed;
+    bool on_allowlist = bw_pfxset_lookup(lk->allow, &d->addr, NULL, &allowed);
+    struct bw_verdict v;
+    struct bw_buf why;
+    json_t *o = json_object(), *sources = json_array(), *recent = json_array();
+    int rc;
+
+    bw_score(p, ev, n, lk->cli->now_s, on_allowlist, &v);
+    bw_buf_init(&why, 1 << 16);
+    rc = bw_score_why(p, ev, n, lk->cli->now_s, &v, &why);
+    if (rc != BW_OK) {
+        bw_buf_cleanup(&why);
+        json_decref(o);
+        json_decref(sources);
+        json_decref(recent);
+        return rc;
+    }
+    json_object_set_new(o, "ip", json_string(bw_addr_format(&d->addr, ip)));
+    json_object_set_new(o, "listed", json_boolean(v.listed));
+    json_object_set_new(o, "score", json_integer(v.score));
+    json_object_set_new(o, "reports", json_integer((json_int_t)d->reports));
+    json_object_set_new(o, "reporters", json_integer((json_int_t)d->reporters));
+    json_object_set_new(o, "first_seen", time_or_null(d->first_seen_s));
+    json_object_set_new(o, "last_seen", time_or_null(d->last_seen_s));
+    json_object_set_new(o, "categories", categories_json(d->cats));
+    json_object_set_new(o, "allowlisted", json_boolean(on_allowlist));
+    if (on_allowlist) {
+        char pt[BW_PREFIX_TEXT_MAX];
+
+        json_object_set_new(o, "allowlist_prefix", json_string(bw_prefix_format(&allowed, pt)));
+    }
+    json_object_set_new(o, "asn", json_null());
+    json_object_set_new(o, "as_org", json_null());
+    json_object_set_new(o, "country", json_null());
+    json_object_set_new(o, "why", json_string(why.data));
+    for (size_t i = 0; i < n; i++) {
+        json_t *s = json_object();
+
+        json_object_set_new(s, "reporter", json_string(ev[i].reporter));
+        json_object_set_new(s, "org", ev[i].org && ev[i].org[0] ? json_string(ev[i].org)
+                                                                : json_null());
+        json_object_set_new(s, "trust", json_string(bw_trust_name(ev[i].trust)));
+        json_object_set_new(s, "reports", json_integer((json_int_t)ev[i].reports));
+        json_object_set_new(s, "first_seen", time_or_null(ev[i].first_seen_s));
+        json_object_set_new(s, "last_seen", time_or_null(ev[i].last_seen_s));
+        json_object_set_new(s, "decayed", json_real(bw_decay(ev[i].mass, ev[i].mass_at_s,
+                                                             lk->cli->now_s, p->half_life_s)));
+        json_array_append_new(sources, s);
+    }
+    json_object_set_new(o, "evidence", sources);
+    if (d->reports > 0) {
+        rc = bw_store_report_recent(lk->st, &d->addr, RECENT_REPORTS, add_recent, recent);
+        if (rc != BW_OK) {
+            json_decref(recent);
+            json_decref(o);
+            bw_buf_cleanup(&why);
+            return rc;
+        }
+    }
+    json_object_set_new(o, "recent", recent);
+    bw_buf_cleanup(&why);
+    lk->out = o;
+    return 0;
+}
+
+static void print_lookup_text(json_t *o)
+{
+    size_t i;
+    json_t *r;
+
+    printf("%s  %s  score %lld\n", json_string_value(json_object_get(o, "ip")),
+           json_is_true(json_object_get(o, "listed")) ? "LISTED" : "not listed",
+           (long long)json_integer_value(json_object_get(o, "score")));
+    printf("  reports %lld from %lld reporter(s)", (long long)json_integer_value(
+               json_object_get(o, "reports")),
+           (long long)json_integer_value(json_object_get(o, "reporters")));
+    if (json_is_string(json_object_get(o, "first_seen")))
+        printf(", first seen %s, last seen %s",
+               json_string_value(json_object_get(o, "first_seen")),
+               json_string_value(json_object_get(o, "last_seen")));
+    printf("\n  categories:");
+    json_array_foreach(json_object_get(o, "categories"), i, r)
+        printf(" %s", json_string_value(r));
+    printf("\n  why: %s\n", json_string_value(json_object_get(o, "why")));
+    json_array_foreach(json_object_get(o, "recent"), i, r) {
+        json_t *ev = json_object_get(r, "evidence");
+
+        if (i == 0)
+            printf("  recent reports:\n");
+        printf("    %s %s %s%s%s\n", json_string_value(json_object_get(r, "time")),
+               json_string_value(json_object_get(r, "reporter")),
+               json_string_value(json_array_get(json_object_get(r, "categories"), 0)),
+               json_is_string(ev) ? ": " : "", json_is_string(ev) ? json_string_value(ev) : "");
+    }
+}
+
+static void lookup_usage(FILE *out)
+{
+    fprintf(out, "usage: botwatch lookup [--json] IP\n"
+                 "\n"
+                 "What botwatch knows of one address at --now: listed or not, score, reports,\n"
+                 "reporters, categories, first and last seen, its evidence and why (how the\n"
+                 "score was reached and what decided the listing).\n");
+}
+
+int bw_cmd_lookup(struct bw_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct lookup lk = { .cli = cli };
+    struct bw_addr a;
+    int c, rc;
+
+    while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': lk.json = true; break;
+        case 'h': lookup_usage(stdout); return BW_EXIT_OK;
+        default: lookup_usage(stderr); return BW_EXIT_USAGE;
+        }
+    }
+    if (optind + 1 != argc) {
+        bw_cli_error("lookup", "give exactly one IP address");
+        return BW_EXIT_USAGE;
+    }
+    if (bw_addr_parse(&a, argv[optind], strlen(argv[optind])) != BW_OK) {
+        bw_cli_error("lookup", "\"%s\" is not an IP address", argv[optind]);
+        return BW_EXIT_USAGE;
+    }
+    if (bw_cli_open_store(cli, &lk.st) != BW_OK)
+        return BW_EXIT_FAIL;
+    rc = bw_store_allow_load(lk.st, &lk.allow);
+    if (rc == BW_OK)
+        rc = bw_store_evidence_get(lk.st, &a, judge_one, &lk);
+    if (rc != BW_OK) {
+        bw_cli_error("lookup", "%s: %s (%s)", cli->db_path, bw_strerror(rc),
+                     bw_store_errmsg(lk.st));
+        bw_pfxset_free(lk.allow);
+        bw_store_close(lk.st);
+        return BW_EXIT_FAIL;
+    }
+    if (bw_addr_class(&a) != BW_ADDR_PUBLIC) {
+        char why[160];
+
+        snprintf(why, sizeof(why), "not listed: %s address space is never stored or listed",
+                 bw_addr_class_name(bw_addr_class(&a)));
+        json_object_set_new(lk.out, "why", json_string(why));
+    }
+    if (lk.json) {
+        json_dumpf(lk.out, stdout, JSON_COMPACT);
+        putchar('\n');
+    } else {
+        print_lookup_text(lk.out);
+    }
+    json_decref(lk.out);
+    bw_pfxset_free(lk.allow);
+    bw_store_close(lk.st);
+    return BW_EXIT_OK;
+}
+
+/* ---- list ---- */
+
+struct row {
+    struct bw_addr addr;
+    int64_t first_seen_s, last_seen_s;
+    uint64_t reports;
+    uint32_t reporters;
+    bw_catmask cats;
+    int score;
+    bool listed;
+};
+
+struct list {
+    struct bw_cli *cli;
+    struct bw_pfxset *allow;
+    bool listed_only;
+    struct row *rows;
+    size_t n, cap;
+};
+
+static int collect(void *ctx, const struct bw_device *d, const struct bw_evidence *ev, size_t n)
+{
+    struct list *l = ctx;
+    struct bw_verdict v;
+    struct row *r;
+
+    bw_score(&l->cli->conf.policy, ev, n, l->cli->now_s,
+             bw_pfxset_lookup(l->allow, &d->addr, NULL, NULL), &v);
+    if (l->listed_only && !v.listed)
+        return 0;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 4096;
+        l->rows = bw_xrealloc(l->rows, l->cap * sizeof(*l->rows));
+    }
+    r = &l->rows[l->n++];
+    r->addr = d->addr;
+    r->first_seen_s = d->first_seen_s;
+    r->last_seen_s = d->last_seen_s;
+    r->reports = d->reports;
+    r->reporters = d->reporters;
+    r->cats = d->cats;
+    r->score = v.score;
+    r->listed = v.listed;
+    return 0;
+}
+
+static int by_score(const void *a, const void *b)
+{
+    const struct row *x = a, *y = b;
+
+    if (x->score != y->score)
+        return y->score - x->score;
+    return bw_addr_cmp(&x->addr, &y->addr);
+}
+
+static int by_addr(const void *a, const void *b)
+{
+    return bw_addr_cmp(&((const struct row *)a)->addr, &((const struct row *)b)->addr);
+}
+
+static void list_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: botwatch list [--listed] [--format txt|csv|json] [--sort score|ip]\n"
+            "                     [--limit N]\n"
+            "\n"
+            "Devices judged at --now, highest score first. txt is one address a line;\n"
+            "csv and json carry ip, listed, score, reports, reporters, first_seen, last_seen\n"
+            "and categories.\n"
+            "\n"
+            "  --listed        only the listed ones\n"
+            "  --format F      txt (default), csv or json\n"
+            "  --sort S        score (default) or ip\n"
+            "  --limit N       at most N devices\n");
+}
+
+int bw_cmd_list(struct bw_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "listed", no_argument, NULL, 'l' },
+        { "format", required_argument, NULL, 'f' },
+        { "sort", required_argument, NULL, 's' },
+        { "limit", required_argument, NULL, 'n' },
+        { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct list l = { .cli = cli };
+    const char *format = "txt", *sort = "score";
+    uint64_t limit = UINT64_MAX;
+    struct bw_store *st;
+    int64_t since = 0;
+    json_t *arr = NULL;
+    int c, rc;
+
+    while ((c = getopt_long(argc, argv, "lf:s:n:jh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l': l.listed_only = true; break;
+        case 'f': format = optarg; break;
+        case 'j': format = "json"; break;
+        case 's': sort = optarg; break;
+        case 'n':
+            if (bw_cli_parse_u64(optarg, 0, UINT64_MAX - 1, &limit) != BW_OK) {
+                bw_cli_error("list", "--limit \"%s\" is not a number", optarg);
+                return BW_EXIT_USAGE;
+            }
+            break;
+        case 'h': list_usage(stdout); return BW_EXIT_OK;
+        default: list_usage(stderr); return BW_EXIT_USAGE;
+        }
+    }
+    if (strcmp(format, "txt") != 0 && strcmp(format, "csv") != 0 && strcmp(format, "json") != 0) {
+        bw_cli_error("list", "--format \"%s\" is not txt, csv or json", format);
+        return BW_EXIT_USAGE;
+    }
+    if (strcmp(sort, "score") != 0 && strcmp(sort, "ip") != 0) {
+        bw_cli_error("list", "--sort \"%s\" is not score or ip", sort);
+        return BW_EXIT_USAGE;
+    }
+    if (optind != argc) {
+        bw_cli_error("list", "unexpected argument \"%s\"", argv[optind]);
+        return BW_EXIT_USAGE;
+    }
+    if (bw_cli_open_store(cli, &st) != BW_OK)
+        return BW_EXIT_FAIL;
+    if (l.listed_only) /* nothing older than both the window and the expiry can be listed */
+        since = cli->now_s - (cli->conf.policy.expiry_s < cli->conf.policy.window_s
+                                  ? cli->conf.policy.expiry_s
+                                  : cli->conf.policy.window_s);
+    rc = bw_store_allow_load(st, &l.allow);
+    if (rc == BW_OK)
+        rc = bw_store_device_walk(st, since, collect, &l);
+    if (rc != BW_OK) {
+        bw_cli_error("list", "%s: %s (%s)", cli->db_path, bw_strerror(rc), bw_store_errmsg(st));
+        free(l.rows);
+        bw_pfxset_free(l.allow);
+        bw_store_close(st);
+        return BW_EXIT_FAIL;
+    }
+    qsort(l.rows, l.n, sizeof(*l.rows), strcmp(sort, "ip") == 0 ? by_addr : by_score);
+    if (limit < l.n)
+        l.n = (size_t)limit;
+    if (strcmp(format, "csv") == 0)
+        printf("ip,listed,score,reports,reporters,first_seen,last_seen,categories\n");
+    if (strcmp(format, "json") == 0)
+        arr = json_array();
+    for (size_t i = 0; i < l.n; i++) {
+        const struct row *r = &l.rows[i];
+        char ip[BW_ADDR_TEXT_MAX], f[BW_TIME_TEXT_MAX], t[BW_TIME_TEXT_MAX], cats[160];
+
+        bw_addr_format(&r->addr, ip);
+        if (format[0] == 't') {
+            printf("%s\n", ip);
+        } else if (format[0] == 'c') {
+            printf("%s,%s,%d,%llu,%u,%s,%s,\"%s\"\n", ip, r->listed ? "true" : "false", r->score,
+                   (unsigned long long)r->reports, r->reporters,
+                   bw_time_format(r->first_seen_s, f), bw_time_format(r->last_seen_s, t),
+                   bw_catmask_format(r->cats, cats, sizeof(cats)));
+        } else {
+            json_t *o = json_object();
+
+            json_object_set_new(o, "ip", json_string(ip));
+            json_object_set_new(o, "listed", json_boolean(r->listed));
+            json_object_set_new(o, "score", json_integer(r->score));
+            json_object_set_new(o, "reports", json_integer((json_int_t)r->reports));
+            json_object_set_new(o, "reporters", json_integer(r->reporters));
+            json_object_set_new(o, "first_seen", time_or_null(r->first_seen_s));
+            json_object_set_new(o, "last_seen", time_or_null(r->last_seen_s));
+            json_object_set_new(o, "categories", categories_json(r->cats));
+            json_array_append_new(arr, o);
+        }
+    }
+    if (arr != NULL) {
+        json_dumpf(arr, stdout, JSON_INDENT(0) | JSON_COMPACT);
+        putchar('\n');
+        json_decref(arr);
+    }
+    free(l.rows);
+    bw_pfxset_free(l.allow);
+    bw_store_close(st);
+    return BW_EXIT_OK;
+}

@@ -1,0 +1,58 @@
+/*
+ * parsers/parser.c - format registry: create a parser by name, feed it lines, detect formats.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "parsers/parsers_int.h"
+
+const char *const bw_parser_formats[] = { "ndjson", "csv", NULL };
+
+struct bw_parser *bw_parser_new(const char *format, int64_t now_s)
+{
+    return bw_parser__native_new(format, now_s);
+}
+
+void bw_parser_free(struct bw_parser *p)
+{
+    if (p == NULL)
+        return;
+    if (p->free != NULL)
+        p->free(p);
+    free(p);
+}
+
+const char *bw_parser_format(const struct bw_parser *p)
+{
+    return p->format;
+}
+
+int bw_parser_line(struct bw_parser *p, const char *line, size_t len, uint64_t lineno,
+                   bw_emit_cb emit, void *ctx, struct bw_parse_error *err)
+{
+    err->detail[0] = '\0';
+    return p->line(p, line, len, lineno, emit, ctx, err);
+}
+
+const char *bw_parser_detect(const char *head, size_t len)
+{
+    size_t i = 0, eol;
+
+    if (len >= 3 && memcmp(head, "\xef\xbb\xbf", 3) == 0)
+        i = 3;
+    while (i < len && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
+        i++;
+    if (i < len && head[i] == '{')
+        return "ndjson";
+    for (eol = i; eol < len && head[eol] != '\n'; eol++)
+        ;
+    /* a CSV header naming an "ip" column */
+    for (size_t j = i; j + 2 <= eol; j++) {
+        bool start = j == i || head[j - 1] == ',' || head[j - 1] == '"';
+        bool end = j + 2 == eol || head[j + 2] == ',' || head[j + 2] == '"' || head[j + 2] == '\r';
+
+        if (start && end && head[j] == 'i' && head[j + 1] == 'p')
+            return "csv";
+    }
+    return NULL;
+}

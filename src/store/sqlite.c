@@ -1,0 +1,876 @@
+/*
+ * store/sqlite.c - the embedded SQLite backend of store.h.
+ * Invariants:
+ *  - WAL mode, synchronous=NORMAL: a crash of the process never loses a committed batch and
+ *    never leaves a partial one; readers do not block the one writer.
+ *  - The schema version is PRAGMA user_version; migrations[i] takes version i to i+1, each in
+ *    its own transaction, so an interrupted migration is redone whole on the next open.
+ *  - Statements on the ingest path are prepared once at open and reset after each use.
+ *  - Reports, evidence and devices are all keyed by the 16-byte address first, so one device's
+ *    rows are neighbours and a batch sorted by address writes in key order.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store/store_int.h"
+
+/* Each entry takes the schema from version i to i + 1. Never edit a released entry: add one. */
+static const char *const migrations[] = {
+    /* 1: reporters, devices, reports, evidence, allowlist */
+    "CREATE TABLE meta (\n"
+    "  key TEXT PRIMARY KEY,\n"
+    "  value TEXT NOT NULL\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE reporters (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  name TEXT NOT NULL UNIQUE,\n"
+    "  trust INTEGER NOT NULL DEFAULT 1 CHECK (trust BETWEEN 0 AND 2),\n"
+    "  org TEXT NOT NULL DEFAULT '',\n"
+    "  created_at INTEGER NOT NULL\n"
+    ");\n"
+    /* One row per address ever reported. Its report counts, times and categories are derived
+     * from its evidence rows; the enrichment columns are filled by enrich/. */
+    "CREATE TABLE devices (\n"
+    "  ip BLOB PRIMARY KEY CHECK (length(ip) = 16),\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  asn INTEGER, as_org TEXT, prefix TEXT, country TEXT, vertical TEXT,\n"
+    "  device_type TEXT, device_vendor TEXT, device_model TEXT, device_os TEXT,\n"
+    "  device_software TEXT, device_version TEXT, controller TEXT, contact TEXT,\n"
+    "  enriched_at INTEGER\n"
+    ") WITHOUT ROWID;\n"
+    /* Reports are appended in ingest order (rowid); the unique index on (ip, id), id being
+     * the identity hash, both rejects duplicates and finds a device's reports. */
+    "CREATE TABLE reports (\n"
+    "  seq INTEGER PRIMARY KEY,\n"
+    "  ip BLOB NOT NULL,\n"
+    "  id INTEGER NOT NULL,\n"
+    "  reporter_id INTEGER NOT NULL,\n"
+    "  time INTEGER NOT NULL,\n"
+    "  categories INTEGER NOT NULL,\n"
+    "  port INTEGER NOT NULL DEFAULT 0,\n"
+    "  proto INTEGER NOT NULL DEFAULT 0,\n"
+    "  evidence TEXT, banner TEXT, controller TEXT, family TEXT, target TEXT,\n"
+    "  source TEXT,\n"
+    "  ingested_at INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE UNIQUE INDEX reports_identity ON reports (ip, id);\n"
+    /* One reporter's aggregate on one device: what scoring reads. */
+    "CREATE TABLE evidence (\n"
+    "  ip BLOB NOT NULL,\n"
+    "  reporter_id INTEGER NOT NULL,\n"
+    "  reports INTEGER NOT NULL,\n"
+    "  first_seen INTEGER NOT NULL,\n"
+    "  last_seen INTEGER NOT NULL,\n"
+    "  mass REAL NOT NULL,\n"
+    "  mass_at INTEGER NOT NULL,\n"
+    "  categories INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (ip, reporter_id)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE allowlist (\n"
+    "  prefix TEXT PRIMARY KEY,\n"
+    "  note TEXT NOT NULL DEFAULT '',\n"
+    "  added_at INTEGER NOT NULL\n"
+    ") WITHOUT ROWID;\n",
+};
+
+enum stmt_id {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_REPORTER_GET,
+    S_REPORTER_INSERT,
+    S_REPORTER_UPSERT,
+    S_REPORT_INSERT,
+    S_EVIDENCE_MERGE,
+    S_DEVICE_ENSURE,
+    S_DEVICE_GET,
+    S_EVIDENCE_GET,
+    S_REPORT_RECENT,
+    S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_REPORTER_GET] = "SELECT id, name, trust, org, created_at FROM reporters WHERE name = ?1",
+    [S_REPORTER_INSERT] = "INSERT INTO reporters (name, trust, org, created_at) "
+                          "VALUES (?1, 1, '', ?2) ON CONFLICT (name) DO NOTHING",
+    [S_REPORTER_UPSERT] = "INSERT INTO reporters (name, trust, org, created_at) "
+                          "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO UPDATE SET "
+                          "trust = excluded.trust, org = excluded.org RETURNING id, created_at",
+    [S_REPORT_INSERT] = "INSERT OR IGNORE INTO reports (ip, id, reporter_id, time, categories, "
+                        "port, proto, evidence, banner, controller, family, target, source, "
+                        "ingested_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                        "?13, ?14)",
+    [S_EVIDENCE_MERGE] =
+        "INSERT INTO evidence (ip, reporter_id, reports, first_seen, last_seen, mass, mass_at, "
+        "categories) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (ip, reporter_id) DO "
+        "UPDATE SET reports = reports + excluded.reports, "
+        "first_seen = min(first_seen, excluded.first_seen), "
+        "last_seen = max(last_seen, excluded.last_seen), "
+        "mass = bw_mass_merge(mass, mass_at, excluded.mass, excluded.mass_at), "
+        "mass_at = max(mass_at, excluded.mass_at), "
+        "categories = categories | excluded.categories",
+    [S_DEVICE_ENSURE] = "INSERT OR IGNORE INTO devices (ip, created_at) VALUES (?1, ?2)",
+    [S_DEVICE_GET] = "SELECT created_at FROM devices WHERE ip = ?1",
+    [S_EVIDENCE_GET] = "SELECT e.reporter_id, e.reports, e.first_seen, e.last_seen, e.mass, "
+                       "e.mass_at, e.categories, r.name, r.trust, r.org FROM evidence e "
+                       "JOIN reporters r ON r.id = e.reporter_id WHERE e.ip = ?1",
+    [S_REPORT_RECENT] = "SELECT p.time, p.categories, p.port, r.name, p.evidence, p.source "
+                        "FROM reports p JOIN reporters r ON r.id = p.reporter_id "
+                        "WHERE p.ip = ?1 ORDER BY p.time DESC LIMIT ?2",
+};
+
+struct sq_store {
+    struct bw_store base; /* first: a struct bw_store * is a struct sq_store * */
+    sqlite3 *db;
+    sqlite3_stmt *stmt[S_COUNT];
+    char path[4096];
+};
+
+static struct sq_store *sq(struct bw_store *st)
+{
+    return (struct sq_store *)st;
+}
+
+static const char *sq_errmsg(struct bw_store *st)
+{
+    return sqlite3_errmsg(sq(st)->db);
+}
+
+/* A busy database is BW_EAGAIN (try later); everything else is a backend failure. */
+static int map_rc(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return BW_OK;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return BW_EAGAIN;
+    case SQLITE_NOMEM:
+        return BW_ENOMEM;
+    case SQLITE_CONSTRAINT:
+        return BW_ECONFLICT;
+    default:
+        return BW_EBACKEND;
+    }
+}
+
+static sqlite3_stmt *prep(struct sq_store *s, enum stmt_id id)
+{
+    return s->stmt[id];
+}
+
+static int step_done(sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step(stmt);
+
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? BW_OK : map_rc(rc);
+}
+
+static void bind_addr(sqlite3_stmt *stmt, int i, const struct bw_addr *a)
+{
+    sqlite3_bind_blob(stmt, i, a->b, sizeof(a->b), SQLITE_STATIC);
+}
+
+static void bind_text_or_null(sqlite3_stmt *stmt, int i, const char *s)
+{
+    if (s != NULL)
+        sqlite3_bind_text(stmt, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(stmt, i);
+}
+
+static const char *col_text(sqlite3_stmt *stmt, int i)
+{
+    const unsigned char *t = sqlite3_column_text(stmt, i);
+
+    return t != NULL ? (const char *)t : "";
+}
+
+static void copy_name(char *dst, const char *src)
+{
+    snprintf(dst, BW_NAME_MAX, "%s", src);
+}
+
+/* bw_mass_merge(old_mass, old_at, add_mass, add_at): the decayed-count merge of core, so an
+ * upsert can fold new evidence into a stored record in one statement. */
+static void fn_mass_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    struct bw_store *st = sqlite3_user_data(ctx);
+    double mass = sqlite3_value_double(argv[0]);
+    int64_t at = sqlite3_value_int64(argv[1]);
+
+    (void)argc;
+    bw_decay_merge(&mass, &at, sqlite3_value_double(argv[2]), sqlite3_value_int64(argv[3]),
+                   st->half_life_s);
+    sqlite3_result_double(ctx, mass);
+}
+
+static int exec_sql(struct sq_store *s, const char *sql, struct bw_diag *d)
+{
+    char *err = NULL;
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &err);
+
+    if (rc != SQLITE_OK) {
+        bw_diag_set(d, "%s: %s", s->path, err != NULL ? err : sqlite3_errstr(rc));
+        sqlite3_free(err);
+        return map_rc(rc);
+    }
+    return BW_OK;
+}
+
+static int sq_schema_version(struct bw_store *st)
+{
+    sqlite3_stmt *stmt;
+    int v = -1;
+
+    if (sqlite3_prepare_v2(sq(st)->db, "PRAGMA user_version", -1, &stmt, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(stmt) == SQLITE_ROW)
+        v = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    return v;
+}
+
+int bw_store__sqlite_latest(void)
+{
+    return (int)BW_ARRAY_LEN(migrations);
+}
+
+static int migrate(struct sq_store *s, struct bw_diag *d)
+{
+    int v = sq_schema_version(&s->base);
+    int latest = bw_store__sqlite_latest();
+    int rc;
+
+    if (v < 0) {
+        bw_diag_set(d, "%s: not a database (%s)", s->path, sqlite3_errmsg(s->db));
+        return BW_EBACKEND;
+    }
+    if (v > latest) {
+        bw_diag_set(d, "%s: schema version %d is newer than this botwatch knows (%d)", s->path,
+                    v, latest);
+        return BW_ECONFLICT;
+    }
+    for (; v < latest; v++) {
+        char bump[64];
+
+        rc = exec_sql(s, "BEGIN IMMEDIATE", d);
+        if (rc != BW_OK)
+            return rc;
+        snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
+        rc = exec_sql(s, migrations[v], d);
+        if (rc == BW_OK)
+            rc = exec_sql(s, bump, d);
+        if (rc == BW_OK)
+            rc = exec_sql(s, "COMMIT", d);
+        if (rc != BW_OK) {
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return rc;
+        }
+    }
+    return BW_OK;
+}
+
+static void sq_close(struct bw_store *st)
+{
+    struct sq_store *s = sq(st);
+
+    for (int i = 0; i < S_COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+static const struct bw_store_ops sqlite_ops;
+
+int bw_store__sqlite_open(struct bw_store **out, const char *path, struct bw_diag *d)
+{
+    struct sq_store *s = bw_xcalloc(1, sizeof(*s));
+    int rc;
+
+    s->base.ops = &sqlite_ops;
+    snprintf(s->path, sizeof(s->path), "%s", path);
+    rc = sqlite3_open_v2(path, &s->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        bw_diag_set(d, "%s: cannot open database (%s)", path,
+                    s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        sqlite3_close(s->db);
+        free(s);
+        return BW_EBACKEND;
+    }
+    sqlite3_busy_timeout(s->db, 10000);
+    sqlite3_extended_result_codes(s->db, 0);
+    rc = exec_sql(s, "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+                     "PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY; "
+                     "PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 4096;", d);
+    if (rc == BW_OK)
+        rc = migrate(s, d);
+    if (rc == BW_OK &&
+        sqlite3_create_function(s->db, "bw_mass_merge", 4, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                &s->base, fn_mass_merge, NULL, NULL) != SQLITE_OK) {
+        bw_diag_set(d, "%s: cannot register functions (%s)", path, sqlite3_errmsg(s->db));
+        rc = BW_EBACKEND;
+    }
+    for (int i = 0; rc == BW_OK && i < S_COUNT; i++) {
+        if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
+                               NULL) != SQLITE_OK) {
+            bw_diag_set(d, "%s: %s", path, sqlite3_errmsg(s->db));
+            rc = BW_EBACKEND;
+        }
+    }
+    if (rc != BW_OK) {
+        sq_close(&s->base);
+        return rc;
+    }
+    *out = &s->base;
+    return BW_OK;
+}
+
+static int sq_begin(struct bw_store *st)
+{
+    return step_done(prep(sq(st), S_BEGIN));
+}
+
+static int sq_commit(struct bw_store *st)
+{
+    return step_done(prep(sq(st), S_COMMIT));
+}
+
+static void sq_rollback(struct bw_store *st)
+{
+    if (!sqlite3_get_autocommit(sq(st)->db))
+        (void)step_done(prep(sq(st), S_ROLLBACK));
+}
+
+static void read_reporter(sqlite3_stmt *stmt, struct bw_reporter *r)
+{
+    r->id = sqlite3_column_int64(stmt, 0);
+    copy_name(r->name, col_text(stmt, 1));
+    r->trust = (enum bw_trust)sqlite3_column_int(stmt, 2);
+    copy_name(r->org, col_text(stmt, 3));
+    r->created_s = sqlite3_column_int64(stmt, 4);
+}
+
+static int sq_reporter_get(struct bw_store *st, const char *name, struct bw_reporter *out)
+{
+    sqlite3_stmt *stmt = prep(sq(st), S_REPORTER_GET);
+    int rc;
+
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        read_reporter(stmt, out);
+        rc = BW_OK;
+    } else {
+        rc = rc == SQLITE_DONE ? BW_ENOTFOUND : map_rc(rc);
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return rc;
+}
+
+static int sq_reporter_ensure(struct bw_store *st, const char *name, int64_t now_s, int64_t *id)
+{
+    sqlite3_stmt *stmt = prep(sq(st), S_REPORTER_INSERT);
+    struct bw_reporter r;
+    int rc;
+
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, now_s);
+    rc = step_done(stmt);
+    if (rc == BW_OK)
+        rc = sq_reporter_get(st, name, &r);
+    if (rc == BW_OK)
+        *id = r.id;
+    return rc;
+}
+
+static int sq_reporter_put(struct bw_store *st, struct bw_reporter *r)
+{
+    sqlite3_stmt *stmt = prep(sq(st), S_REPORTER_UPSERT);
+    int rc;
+
+    sqlite3_bind_text(stmt, 1, r->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 2, (int)r->trust);
+    sqlite3_bind_text(stmt, 3, r->org, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 4, r->created_s);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        r->id = sqlite3_column_int64(stmt, 0);
+        r->created_s = sqlite3_column_int64(stmt, 1);
+        rc = BW_OK;
+    } else {
+        rc = map_rc(rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return rc;
+}
+
+static int sq_reporter_list(struct bw_store *st, bw_reporter_cb cb, void *ctx)
+{
+    static const char sql[] =
+        "SELECT r.id, r.name, r.trust, r.org, r.created_at, coalesce(e.n, 0), "
+        "coalesce(e.d, 0) FROM reporters r LEFT JOIN (SELECT reporter_id, sum(reports) AS n, "
+        "count(*) AS d FROM evidence GROUP BY reporter_id) e ON e.reporter_id = r.id "
+        "ORDER BY r.name";
+    sqlite3_stmt *stmt;
+    int rc;
+
+    if (sqlite3_prepare_v2(sq(st)->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+        return BW_EBACKEND;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct bw_reporter r;
+        int crc;
+
+        read_reporter(stmt, &r);
+        crc = cb(ctx, &r, (uint64_t)sqlite3_column_int64(stmt, 5),
+                 (uint64_t)sqlite3_column_int64(stmt, 6));
+        if (crc != 0) {
+            sqlite3_finalize(stmt);
+            return crc;
+        }
+    }
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_DONE ? BW_OK : map_rc(rc);
+}
+
+static int sq_report_insert(struct bw_store *st, const struct bw_report *r, int64_t report_id,
+                            int64_t reporter_id, int64_t ingested_s, bool *inserted)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = prep(s, S_REPORT_INSERT);
+    int rc;
+
+    bind_addr(stmt, 1, &r->addr);
+    sqlite3_bind_int64(stmt, 2, report_id);
+    sqlite3_bind_int64(stmt, 3, reporter_id);
+    sqlite3_bind_int64(stmt, 4, r->time_s);
+    sqlite3_bind_int64(stmt, 5, r->cats);
+    sqlite3_bind_int(stmt, 6, r->port);
+    sqlite3_bind_int(stmt, 7, r->proto);
+    bind_text_or_null(stmt, 8, r->evidence);
+    bind_text_or_null(stmt, 9, r->banner);
+    bind_text_or_null(stmt, 10, r->controller);
+    bind_text_or_null(stmt, 11, r->family);
+    bind_text_or_null(stmt, 12, r->target);
+    bind_text_or_null(stmt, 13, r->source);
+    sqlite3_bind_int64(stmt, 14, ingested_s);
+    rc = step_done(stmt);
+    if (rc == BW_OK)
+        *inserted = sqlite3_changes(s->db) > 0;
+    return rc;
+}
+
+static int sq_evidence_merge(struct bw_store *st, const struct bw_addr *a, int64_t reporter_id,
+                             const struct bw_evidence *add)
+{
+    sqlite3_stmt *stmt = prep(sq(st), S_EVIDENCE_MERGE);
+
+    bind_addr(stmt, 1, a);
+    sqlite3_bind_int64(stmt, 2, reporter_id);
+    sqlite3_bind_int64(stmt, 3, (int64_t)add->reports);
+    sqlite3_bind_int64(stmt, 4, add->first_seen_s);
+    sqlite3_bind_int64(stmt, 5, add->last_seen_s);
+    sqlite3_bind_double(stmt, 6, add->mass);
+    sqlite3_bind_int64(stmt, 7, add->mass_at_s);
+    sqlite3_bind_int64(stmt, 8, add->cats);
+    return step_done(stmt);
+}
+
+static int sq_device_ensure(struct bw_store *st, const struct bw_addr *a, int64_t now_s,
+                            bool *is_new)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = prep(s, S_DEVICE_ENSURE);
+    int rc;
+
+    bind_addr(stmt, 1, a);
+    sqlite3_bind_int64(stmt, 2, now_s);
+    rc = step_done(stmt);
+    if (rc == BW_OK)
+        *is_new = sqlite3_changes(s->db) > 0;
+    return rc;
+}
+
+/* Folds one evidence record into its device's derived aggregates. */
+static void device_add_evidence(struct bw_device *d, const struct bw_evidence *e)
+{
+    if (d->reports == 0 || e->first_seen_s < d->first_seen_s)
+        d->first_seen_s = e->first_seen_s;
+    if (d->reports == 0 || e->last_seen_s > d->last_seen_s)
+        d->last_seen_s = e->last_seen_s;
+    d->reports += e->reports;
+    d->reporters++;
+    d->cats |= e->cats;
+}
+
+/* The device row alone: BW_ENOTFOUND when the address was never stored. */
+static int device_row(struct bw_store *st, const struct bw_addr *a, struct bw_device *out)
+{
+    sqlite3_stmt *stmt = prep(sq(st), S_DEVICE_GET);
+    int rc;
+
+    bind_addr(stmt, 1, a);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof(*out));
+        out->addr = *a;
+        out->created_s = sqlite3_column_int64(stmt, 0);
+        rc = BW_OK;
+    } else {
+        rc = rc == SQLITE_DONE ? BW_ENOTFOUND : map_rc(rc);
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return rc;
+}
+
+static int copy_device(void *ctx, const struct bw_device *d, const struct bw_evidence *ev,
+                       size_t n)
+{
+    (void)ev;
+    (void)n;
+    *(struct bw_device *)ctx = *d;
+    return 0;
+}
+
+static int sq_evidence_get(struct bw_store *st, const struct bw_addr *a, bw_evidence_cb cb,
+                           void *ctx);
+
+static int sq_device_get(struct bw_store *st, const struct bw_addr *a, struct bw_device *out)
+{
+    struct bw_device d;
+    int rc = device_row(st, a, &d);
+
+    if (rc != BW_OK)
+        return rc;
+    rc = sq_evidence_get(st, a, copy_device, &d);
+    if (rc == BW_OK)
+        *out = d;
+    return rc;
+}
+
+/* A growable array of evidence whose strings live in one string pool. */
+struct ev_list {
+    struct bw_evidence *ev;
+    size_t n, cap;
+};
+
+static void ev_push(struct ev_list *l, const struct bw_evidence *e)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->ev = bw_xrealloc(l->ev, l->cap * sizeof(*l->ev));
+    }
+    l->ev[l->n++] = *e;
+}
+
+static void read_evidence(sqlite3_stmt *stmt, int col, struct bw_evidence *e)
+{
+    e->reports = (uint64_t)sqlite3_column_int64(stmt, col + 1);
+    e->first_seen_s = sqlite3_column_int64(stmt, col + 2);
+    e->last_seen_s = sqlite3_column_int64(stmt, col + 3);
+    e->mass = sqlite3_column_double(stmt, col + 4);
+    e->mass_at_s = sqlite3_column_int64(stmt, col + 5);
+    e->cats = (bw_catmask)sqlite3_column_int64(stmt, col + 6);
+}
+
+static int sq_evidence_get(struct bw_store *st, const struct bw_addr *a, bw_evidence_cb cb,
+                           void *ctx)
+{
+    struct bw_device dev;
+    sqlite3_stmt *stmt;
+    struct ev_list l = { 0 };
+    char **names = NULL;
+    int rc = device_row(st, a, &dev);
+
+    if (rc == BW_ENOTFOUND) {
+        memset(&dev, 0, sizeof(dev));
+        dev.addr = *a;
+        return cb(ctx, &dev, NULL, 0);
+    }
+    if (rc != BW_OK)
+        return rc;
+    stmt = prep(sq(st), S_EVIDENCE_GET);
+    bind_addr(stmt, 1, a);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct bw_evidence e = { 0 };
+
+        read_evidence(stmt, 0, &e);
+        e.trust = (enum bw_trust)sqlite3_column_int(stmt, 8);
+        device_add_evidence(&dev, &e);
+        names = bw_xrealloc(names, (l.n + 1) * 2 * sizeof(*names));
+        names[2 * l.n] = bw_xstrdup(col_text(stmt, 7));
+        names[2 * l.n + 1] = bw_xstrdup(col_text(stmt, 9));
+        ev_push(&l, &e);
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    rc = rc == SQLITE_DONE ? BW_OK : map_rc(rc);
+    for (size_t i = 0; i < l.n; i++) {
+        l.ev[i].reporter = names[2 * i];
+        l.ev[i].org = names[2 * i + 1];
+    }
+    if (rc == BW_OK)
+        rc = cb(ctx, &dev, l.ev, l.n);
+    for (size_t i = 0; i < 2 * l.n; i++)
+        free(names[i]);
+    free(names);
+    free(l.ev);
+    return rc;
+}
+
+/* The reporters table in memory, indexed by id, for walks that visit many devices. */
+struct reporter_map {
+    struct bw_reporter *r; /* r[id] valid when r[id].id == id */
+    size_t n;
+};
+
+static int load_reporters(struct sq_store *s, struct reporter_map *m)
+{
+    sqlite3_stmt *stmt;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db, "SELECT id, name, trust, org, created_at FROM reporters", -1,
+                           &stmt, NULL) != SQLITE_OK)
+        return BW_EBACKEND;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(stmt, 0);
+
+        if (id < 0 || id > 100000000) /* ids are small row ids; anything else is corruption */
+            continue;
+        if ((size_t)id >= m->n) {
+            size_t n = (size_t)id + 1024;
+
+            m->r = bw_xrealloc(m->r, n * sizeof(*m->r));
+            memset(m->r + m->n, 0, (n - m->n) * sizeof(*m->r));
+            for (size_t i = m->n; i < n; i++)
+                m->r[i].id = -1;
+            m->n = n;
+        }
+        read_reporter(stmt, &m->r[id]);
+    }
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_DONE ? BW_OK : map_rc(rc);
+}
+
+static int sq_device_walk(struct bw_store *st, int64_t since_s, bw_evidence_cb cb, void *ctx)
+{
+    static const char sql[] =
+        "SELECT ip, reporter_id, reports, first_seen, last_seen, mass, mass_at, categories "
+        "FROM evidence ORDER BY ip";
+    struct sq_store *s = sq(st);
+    struct reporter_map m = { 0 };
+    struct ev_list l = { 0 };
+    struct bw_device dev = { 0 };
+    sqlite3_stmt *stmt;
+    bool have = false;
+    int rc = load_reporters(s, &m);
+
+    if (rc != BW_OK)
+        return rc;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+        free(m.r);
+        return BW_EBACKEND;
+    }
+    for (;;) {
+        struct bw_evidence e = { 0 };
+        int step = sqlite3_step(stmt);
+        const void *ip = step == SQLITE_ROW ? sqlite3_column_blob(stmt, 0) : NULL;
+        int64_t rid;
+
+        if (step == SQLITE_ROW && (ip == NULL || sqlite3_column_bytes(stmt, 0) != 16))
+            continue;
+        if (have && (step != SQLITE_ROW || memcmp(ip, dev.addr.b, 16) != 0)) {
+            rc = dev.last_seen_s >= since_s ? cb(ctx, &dev, l.ev, l.n) : 0;
+            l.n = 0;
+            have = false;
+            if (rc != 0)
+                break;
+        }
+        if (step != SQLITE_ROW) {
+            rc = step == SQLITE_DONE ? BW_OK : map_rc(step);
+            break;
+        }
+        if (!have) {
+            memset(&dev, 0, sizeof(dev));
+            memcpy(dev.addr.b, ip, 16);
+            have = true;
+        }
+        read_evidence(stmt, 1, &e);
+        rid = sqlite3_column_int64(stmt, 1);
+        if (rid >= 0 && (size_t)rid < m.n && m.r[rid].id == rid) {
+            e.reporter = m.r[rid].name;
+            e.org = m.r[rid].org;
+            e.trust = m.r[rid].trust;
+        } else {
+            e.reporter = "?";
+            e.org = "";
+            e.trust = BW_TRUST_LOW;
+        }
+        device_add_evidence(&dev, &e);
+        ev_push(&l, &e);
+    }
+    sqlite3_finalize(stmt);
+    free(l.ev);
+    free(m.r);
+    return rc;
+}
+
+static int sq_report_recent(struct bw_store *st, const struct bw_addr *a, size_t limit,
+                            bw_report_cb cb, void *ctx)
+{
+    sqlite3_stmt *stmt = prep(sq(st), S_REPORT_RECENT);
+    int rc;
+
+    bind_addr(stmt, 1, a);
+    sqlite3_bind_int64(stmt, 2, (int64_t)limit);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct bw_stored_report r = {
+            .time_s = sqlite3_column_int64(stmt, 0),
+            .cats = (bw_catmask)sqlite3_column_int64(stmt, 1),
+            .port = (uint16_t)sqlite3_column_int(stmt, 2),
+            .reporter = col_text(stmt, 3),
+            .evidence = (const char *)sqlite3_column_text(stmt, 4),
+            .source = col_text(stmt, 5),
+        };
+        int crc = cb(ctx, &r);
+
+        if (crc != 0) {
+            rc = crc;
+            break;
+        }
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (rc == SQLITE_DONE)
+        return BW_OK;
+    return rc == SQLITE_ROW ? BW_OK : rc > 0 ? map_rc(rc) : rc;
+}
+
+static int count_rows(struct sq_store *s, const char *sql, uint64_t *out)
+{
+    sqlite3_stmt *stmt;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+        return BW_EBACKEND;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *out = (uint64_t)sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_ROW ? BW_OK : map_rc(rc);
+}
+
+static int sq_counts(struct bw_store *st, struct bw_store_counts *out)
+{
+    struct sq_store *s = sq(st);
+    int rc = count_rows(s, "SELECT count(*) FROM devices", &out->devices);
+
+    if (rc == BW_OK)
+        rc = count_rows(s, "SELECT count(*) FROM reports", &out->reports);
+    if (rc == BW_OK)
+        rc = count_rows(s, "SELECT count(*) FROM reporters", &out->reporters);
+    if (rc == BW_OK)
+        rc = count_rows(s, "SELECT count(*) FROM allowlist", &out->allowlist);
+    return rc;
+}
+
+static int sq_allow_add(struct bw_store *st, const struct bw_prefix *p, const char *note,
+                        int64_t now_s)
+{
+    char text[BW_PREFIX_TEXT_MAX];
+    sqlite3_stmt *stmt;
+    int rc;
+
+    if (sqlite3_prepare_v2(sq(st)->db,
+                           "INSERT INTO allowlist (prefix, note, added_at) VALUES (?1, ?2, ?3)",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return BW_EBACKEND;
+    sqlite3_bind_text(stmt, 1, bw_prefix_format(p, text), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 2, note != NULL ? note : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 3, now_s);
+    rc = sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_DONE ? BW_OK : map_rc(rc);
+}
+
+static int sq_allow_remove(struct bw_store *st, const struct bw_prefix *p)
+{
+    char text[BW_PREFIX_TEXT_MAX];
+    sqlite3_stmt *stmt;
+    int rc;
+
+    if (sqlite3_prepare_v2(sq(st)->db, "DELETE FROM allowlist WHERE prefix = ?1", -1, &stmt,
+                           NULL) != SQLITE_OK)
+        return BW_EBACKEND;
+    sqlite3_bind_text(stmt, 1, bw_prefix_format(p, text), -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE)
+        return map_rc(rc);
+    return sqlite3_changes(sq(st)->db) > 0 ? BW_OK : BW_ENOTFOUND;
+}
+
+static int sq_allow_list(struct bw_store *st, bw_allow_cb cb, void *ctx)
+{
+    sqlite3_stmt *stmt;
+    int rc;
+
+    if (sqlite3_prepare_v2(sq(st)->db, "SELECT prefix, note, added_at FROM allowlist "
+                                       "ORDER BY prefix", -1, &stmt, NULL) != SQLITE_OK)
+        return BW_EBACKEND;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *text = col_text(stmt, 0);
+        struct bw_prefix p;
+        int crc;
+
+        if (bw_prefix_parse(&p, text, strlen(text)) != BW_OK)
+            continue; /* written by us in canonical form; a bad row is skipped, not fatal */
+        crc = cb(ctx, &p, col_text(stmt, 1), sqlite3_column_int64(stmt, 2));
+        if (crc != 0) {
+            sqlite3_finalize(stmt);
+            return crc;
+        }
+    }
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_DONE ? BW_OK : map_rc(rc);
+}
+
+static const struct bw_store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .schema_version = sq_schema_version,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .errmsg = sq_errmsg,
+    .reporter_get = sq_reporter_get,
+    .reporter_ensure = sq_reporter_ensure,
+    .reporter_put = sq_reporter_put,
+    .reporter_list = sq_reporter_list,
+    .report_insert = sq_report_insert,
+    .evidence_merge = sq_evidence_merge,
+    .device_ensure = sq_device_ensure,
+    .device_get = sq_device_get,
+    .evidence_get = sq_evidence_get,
+    .device_walk = sq_device_walk,
+    .report_recent = sq_report_recent,
+    .counts = sq_counts,
+    .allow_add = sq_allow_add,
+    .allow_remove = sq_allow_remove,
+    .allow_list = sq_allow_list,
+};

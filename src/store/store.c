@@ -1,0 +1,177 @@
+/*
+ * store/store.c - picks a backend by location and dispatches store.h calls to it.
+ * Invariants:
+ *  - Nothing here speaks SQL; every call goes to st->ops.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+int bw_store_open(struct bw_store **out, const char *location, struct bw_diag *d)
+{
+    struct bw_store *st;
+    int rc;
+
+    if (strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0) {
+        bw_diag_set(d, "%s: the PostgreSQL backend is not built yet", location);
+        return BW_EINVAL;
+    }
+    rc = bw_store__sqlite_open(&st, location, d);
+    if (rc != BW_OK)
+        return rc;
+    st->half_life_s = 7 * 86400;
+    *out = st;
+    return BW_OK;
+}
+
+void bw_store_close(struct bw_store *st)
+{
+    if (st != NULL)
+        st->ops->close(st);
+}
+
+int bw_store_schema_version(struct bw_store *st)
+{
+    return st->ops->schema_version(st);
+}
+
+int bw_store_schema_latest(void)
+{
+    return bw_store__sqlite_latest();
+}
+
+void bw_store_set_half_life(struct bw_store *st, int64_t half_life_s)
+{
+    st->half_life_s = half_life_s;
+}
+
+int bw_store_begin(struct bw_store *st)
+{
+    return st->ops->begin(st);
+}
+
+int bw_store_commit(struct bw_store *st)
+{
+    return st->ops->commit(st);
+}
+
+void bw_store_rollback(struct bw_store *st)
+{
+    st->ops->rollback(st);
+}
+
+const char *bw_store_errmsg(struct bw_store *st)
+{
+    return st->ops->errmsg(st);
+}
+
+int bw_store_reporter_get(struct bw_store *st, const char *name, struct bw_reporter *out)
+{
+    return st->ops->reporter_get(st, name, out);
+}
+
+int bw_store_reporter_ensure(struct bw_store *st, const char *name, int64_t now_s,
+                             int64_t *id_out)
+{
+    return st->ops->reporter_ensure(st, name, now_s, id_out);
+}
+
+int bw_store_reporter_put(struct bw_store *st, struct bw_reporter *r)
+{
+    return st->ops->reporter_put(st, r);
+}
+
+int bw_store_reporter_list(struct bw_store *st, bw_reporter_cb cb, void *ctx)
+{
+    return st->ops->reporter_list(st, cb, ctx);
+}
+
+int bw_store_report_insert(struct bw_store *st, const struct bw_report *r, int64_t report_id,
+                           int64_t reporter_id, int64_t ingested_s, bool *inserted)
+{
+    return st->ops->report_insert(st, r, report_id, reporter_id, ingested_s, inserted);
+}
+
+int bw_store_evidence_merge(struct bw_store *st, const struct bw_addr *a, int64_t reporter_id,
+                            const struct bw_evidence *add)
+{
+    return st->ops->evidence_merge(st, a, reporter_id, add);
+}
+
+int bw_store_device_ensure(struct bw_store *st, const struct bw_addr *a, int64_t now_s,
+                           bool *is_new)
+{
+    return st->ops->device_ensure(st, a, now_s, is_new);
+}
+
+int bw_store_device_get(struct bw_store *st, const struct bw_addr *a, struct bw_device *out)
+{
+    return st->ops->device_get(st, a, out);
+}
+
+int bw_store_evidence_get(struct bw_store *st, const struct bw_addr *a, bw_evidence_cb cb,
+                          void *ctx)
+{
+    return st->ops->evidence_get(st, a, cb, ctx);
+}
+
+int bw_store_device_walk(struct bw_store *st, int64_t since_s, bw_evidence_cb cb, void *ctx)
+{
+    return st->ops->device_walk(st, since_s, cb, ctx);
+}
+
+int bw_store_report_recent(struct bw_store *st, const struct bw_addr *a, size_t limit,
+                           bw_report_cb cb, void *ctx)
+{
+    return st->ops->report_recent(st, a, limit, cb, ctx);
+}
+
+int bw_store_counts(struct bw_store *st, struct bw_store_counts *out)
+{
+    return st->ops->counts(st, out);
+}
+
+int bw_store_allow_add(struct bw_store *st, const struct bw_prefix *p, const char *note,
+                       int64_t now_s)
+{
+    return st->ops->allow_add(st, p, note, now_s);
+}
+
+int bw_store_allow_remove(struct bw_store *st, const struct bw_prefix *p)
+{
+    return st->ops->allow_remove(st, p);
+}
+
+int bw_store_allow_list(struct bw_store *st, bw_allow_cb cb, void *ctx)
+{
+    return st->ops->allow_list(st, cb, ctx);
+}
+
+struct allow_load {
+    struct bw_pfxset *set;
+    int rc;
+};
+
+static int allow_load_one(void *ctx, const struct bw_prefix *p, const char *note, int64_t added_s)
+{
+    struct allow_load *al = ctx;
+
+    (void)note;
+    (void)added_s;
+    return bw_pfxset_add(al->set, p, 1);
+}
+
+int bw_store_allow_load(struct bw_store *st, struct bw_pfxset **out)
+{
+    struct allow_load al = { .set = bw_pfxset_new() };
+    int rc = bw_store_allow_list(st, allow_load_one, &al);
+
+    if (rc != BW_OK) {
+        bw_pfxset_free(al.set);
+        return rc;
+    }
+    bw_pfxset_seal(al.set);
+    *out = al.set;
+    return BW_OK;
+}

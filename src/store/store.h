@@ -1,0 +1,141 @@
+/*
+ * store/store.h - persistence, behind one backend-neutral interface.
+ *
+ * Manual:
+ *  - bw_store_open() picks the backend from the location: a file path is SQLite (WAL mode, one
+ *    writer); "postgresql://..." is reserved for the PostgreSQL backend. The schema is created
+ *    or migrated on open (versioned migrations, each in its own transaction).
+ *  - Writes happen inside bw_store_begin()/bw_store_commit(); a batch of reports is one
+ *    transaction, so a crash loses at most the batch in flight and never leaves half of one.
+ *  - Everything is keyed by the device's address (16 bytes, IPv4 mapped): reports, evidence and
+ *    the device row of one address sit together, and a batch sorted by address writes them in
+ *    key order.
+ *  - Strings handed out in callbacks are valid only during the callback.
+ * Invariants: store/ is the only code that speaks SQL; it never decides policy (score/ does).
+ */
+#ifndef BW_STORE_H
+#define BW_STORE_H
+
+#include "core/core.h"
+#include "score/score.h"
+
+struct bw_store;
+
+/* Opens (creating and migrating as needed). On failure *out is untouched and d says why. */
+BW_MUSTCHECK int bw_store_open(struct bw_store **out, const char *location, struct bw_diag *d);
+void bw_store_close(struct bw_store *st); /* NULL is a no-op */
+/* Schema version after open, and the newest this build knows. */
+int bw_store_schema_version(struct bw_store *st);
+int bw_store_schema_latest(void);
+/* The half-life the stored decayed counts were built with; the store's merges use it. */
+void bw_store_set_half_life(struct bw_store *st, int64_t half_life_s);
+
+BW_MUSTCHECK int bw_store_begin(struct bw_store *st);
+BW_MUSTCHECK int bw_store_commit(struct bw_store *st);
+void bw_store_rollback(struct bw_store *st);
+
+/* The last backend error in words (valid until the next call). */
+const char *bw_store_errmsg(struct bw_store *st);
+
+/* ---- reporters ---- */
+
+#define BW_NAME_MAX 128
+
+struct bw_reporter {
+    int64_t id;
+    char name[BW_NAME_MAX];
+    enum bw_trust trust;
+    char org[BW_NAME_MAX]; /* "" = none */
+    int64_t created_s;
+};
+
+BW_MUSTCHECK int bw_store_reporter_get(struct bw_store *st, const char *name,
+                                       struct bw_reporter *out); /* BW_ENOTFOUND */
+/* Creates the reporter (normal trust) if missing; *id_out gets its id. */
+BW_MUSTCHECK int bw_store_reporter_ensure(struct bw_store *st, const char *name, int64_t now_s,
+                                          int64_t *id_out);
+/* Inserts or updates name's trust and org; fills r->id. */
+BW_MUSTCHECK int bw_store_reporter_put(struct bw_store *st, struct bw_reporter *r);
+typedef int (*bw_reporter_cb)(void *ctx, const struct bw_reporter *r, uint64_t reports,
+                              uint64_t devices);
+BW_MUSTCHECK int bw_store_reporter_list(struct bw_store *st, bw_reporter_cb cb, void *ctx);
+
+/* ---- reports, evidence and devices (the ingest path) ---- */
+
+/* Stores one report under its identity hash. *inserted is false when it was already stored
+ * (a duplicate: nothing changes). */
+BW_MUSTCHECK int bw_store_report_insert(struct bw_store *st, const struct bw_report *r,
+                                        int64_t report_id, int64_t reporter_id,
+                                        int64_t ingested_s, bool *inserted);
+
+/* Merges new evidence (reports, first/last, decayed count, categories) of one reporter on one
+ * device into the stored record, creating it when missing. */
+BW_MUSTCHECK int bw_store_evidence_merge(struct bw_store *st, const struct bw_addr *a,
+                                         int64_t reporter_id, const struct bw_evidence *add);
+
+/* A device and its aggregate state. The aggregates are derived from its evidence records
+ * when read (never stored twice); enrichment fields are filled by later modules. */
+struct bw_device {
+    struct bw_addr addr;
+    int64_t first_seen_s;  /* over all its evidence; 0 when none */
+    int64_t last_seen_s;
+    uint64_t reports;
+    uint32_t reporters;
+    bw_catmask cats;
+    int64_t created_s;     /* when it was first stored */
+};
+
+/* Creates the device row when missing; *is_new tells whether it did. */
+BW_MUSTCHECK int bw_store_device_ensure(struct bw_store *st, const struct bw_addr *a,
+                                        int64_t now_s, bool *is_new);
+
+BW_MUSTCHECK int bw_store_device_get(struct bw_store *st, const struct bw_addr *a,
+                                     struct bw_device *out); /* BW_ENOTFOUND */
+
+/* All evidence on one device with its reporters' names, trust and org: cb once with the array
+ * (n may be 0). */
+typedef int (*bw_evidence_cb)(void *ctx, const struct bw_device *d, const struct bw_evidence *ev,
+                              size_t n);
+BW_MUSTCHECK int bw_store_evidence_get(struct bw_store *st, const struct bw_addr *a,
+                                       bw_evidence_cb cb, void *ctx);
+
+/* Every device whose last report is at or after since_s, in address order, each with its
+ * evidence (created_s is not filled: the walk reads evidence only). A callback returning non-zero stops the walk and that value is returned. */
+BW_MUSTCHECK int bw_store_device_walk(struct bw_store *st, int64_t since_s, bw_evidence_cb cb,
+                                      void *ctx);
+
+/* Recent reports on one device, newest first (for lookups). */
+struct bw_stored_report {
+    int64_t time_s;
+    bw_catmask cats;
+    uint16_t port;
+    const char *reporter;
+    const char *evidence; /* may be NULL */
+    const char *source;
+};
+typedef int (*bw_report_cb)(void *ctx, const struct bw_stored_report *r);
+BW_MUSTCHECK int bw_store_report_recent(struct bw_store *st, const struct bw_addr *a,
+                                        size_t limit, bw_report_cb cb, void *ctx);
+
+/* Totals for status output. */
+struct bw_store_counts {
+    uint64_t devices;
+    uint64_t reports;
+    uint64_t reporters;
+    uint64_t allowlist;
+};
+BW_MUSTCHECK int bw_store_counts(struct bw_store *st, struct bw_store_counts *out);
+
+/* ---- allowlist ---- */
+
+/* BW_ECONFLICT when already there (add) or BW_ENOTFOUND when absent (remove). */
+BW_MUSTCHECK int bw_store_allow_add(struct bw_store *st, const struct bw_prefix *p,
+                                    const char *note, int64_t now_s);
+BW_MUSTCHECK int bw_store_allow_remove(struct bw_store *st, const struct bw_prefix *p);
+typedef int (*bw_allow_cb)(void *ctx, const struct bw_prefix *p, const char *note,
+                           int64_t added_s);
+BW_MUSTCHECK int bw_store_allow_list(struct bw_store *st, bw_allow_cb cb, void *ctx);
+/* The allowlist as a sealed prefix set (caller frees). */
+BW_MUSTCHECK int bw_store_allow_load(struct bw_store *st, struct bw_pfxset **out);
+
+#endif

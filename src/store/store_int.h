@@ -1,0 +1,51 @@
+/*
+ * store/store_int.h - what a backend implements. store.c dispatches the public calls of
+ * store.h through struct bw_store_ops; each backend embeds struct bw_store first in its own
+ * state.
+ */
+#ifndef BW_STORE_INT_H
+#define BW_STORE_INT_H
+
+#include "store/store.h"
+
+struct bw_store_ops {
+    const char *name;
+    void (*close)(struct bw_store *st);
+    int (*schema_version)(struct bw_store *st);
+    int (*begin)(struct bw_store *st);
+    int (*commit)(struct bw_store *st);
+    void (*rollback)(struct bw_store *st);
+    const char *(*errmsg)(struct bw_store *st);
+    int (*reporter_get)(struct bw_store *st, const char *name, struct bw_reporter *out);
+    int (*reporter_ensure)(struct bw_store *st, const char *name, int64_t now_s, int64_t *id);
+    int (*reporter_put)(struct bw_store *st, struct bw_reporter *r);
+    int (*reporter_list)(struct bw_store *st, bw_reporter_cb cb, void *ctx);
+    int (*report_insert)(struct bw_store *st, const struct bw_report *r, int64_t report_id,
+                         int64_t reporter_id, int64_t ingested_s, bool *inserted);
+    int (*evidence_merge)(struct bw_store *st, const struct bw_addr *a, int64_t reporter_id,
+                          const struct bw_evidence *add);
+    int (*device_ensure)(struct bw_store *st, const struct bw_addr *a, int64_t now_s,
+                         bool *is_new);
+    int (*device_get)(struct bw_store *st, const struct bw_addr *a, struct bw_device *out);
+    int (*evidence_get)(struct bw_store *st, const struct bw_addr *a, bw_evidence_cb cb,
+                        void *ctx);
+    int (*device_walk)(struct bw_store *st, int64_t since_s, bw_evidence_cb cb, void *ctx);
+    int (*report_recent)(struct bw_store *st, const struct bw_addr *a, size_t limit,
+                         bw_report_cb cb, void *ctx);
+    int (*counts)(struct bw_store *st, struct bw_store_counts *out);
+    int (*allow_add)(struct bw_store *st, const struct bw_prefix *p, const char *note,
+                     int64_t now_s);
+    int (*allow_remove)(struct bw_store *st, const struct bw_prefix *p);
+    int (*allow_list)(struct bw_store *st, bw_allow_cb cb, void *ctx);
+};
+
+struct bw_store {
+    const struct bw_store_ops *ops;
+    int64_t half_life_s; /* used by evidence merges */
+};
+
+/* Backends. */
+int bw_store__sqlite_open(struct bw_store **out, const char *path, struct bw_diag *d);
+int bw_store__sqlite_latest(void);
+
+#endif
