@@ -46,13 +46,21 @@ const char *bw_parser_detect(const char *head, size_t len)
         return "ndjson";
     for (eol = i; eol < len && head[eol] != '\n'; eol++)
         ;
-    /* a CSV header naming an "ip" column */
-    for (size_t j = i; j + 2 <= eol; j++) {
-        bool start = j == i || head[j - 1] == ',' || head[j - 1] == '"';
-        bool end = j + 2 == eol || head[j + 2] == ',' || head[j + 2] == '"' || head[j + 2] == '\r';
+    /* a CSV header naming an "ip" column (cells may be quoted or padded with blanks) */
+    for (size_t j = i; j < eol;) {
+        size_t k = j, e;
 
-        if (start && end && head[j] == 'i' && head[j + 1] == 'p')
+        while (k < eol && (head[k] == ' ' || head[k] == '\t' || head[k] == '"'))
+            k++;
+        e = k;
+        while (e < eol && head[e] != ',' && head[e] != '"' && head[e] != ' ' &&
+               head[e] != '\t' && head[e] != '\r')
+            e++;
+        if (e - k == 2 && head[k] == 'i' && head[k + 1] == 'p')
             return "csv";
+        while (e < eol && head[e] != ',')
+            e++;
+        j = e + 1;
     }
     return NULL;
 }

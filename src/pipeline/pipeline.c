@@ -601,11 +601,13 @@ int bw_ingest_file(struct bw_ingest *in, const char *path, struct bw_diag *d)
             break;
         }
         end = buf + have + n;
+        if (lineno == 0 && p == NULL && end - buf >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+            start += 3; /* a UTF-8 byte-order mark, as spreadsheet exports write */
         if (p == NULL && (n > 0 || have > 0)) {
             const char *fmt = in->o.format;
 
             if (strcmp(fmt, "auto") == 0) {
-                fmt = bw_parser_detect(buf, (size_t)(end - buf));
+                fmt = bw_parser_detect(start, (size_t)(end - start));
                 if (fmt == NULL)
                     fmt = "ndjson";
             }
@@ -627,7 +629,7 @@ int bw_ingest_file(struct bw_ingest *in, const char *path, struct bw_diag *d)
             }
             lineno++;
             in->stats.lines++;
-            if ((size_t)(nl - start) > BW_LINE_MAX)
+            if ((size_t)(nl - start) > (size_t)BW_LINE_MAX + (nl > start && nl[-1] == '\r'))
                 reject(in, lineno, BW_REJECT_LINE_TOO_LONG, "line over 64 KiB");
             else
                 handle_line(in, p, start, (size_t)(nl - start), lineno);
@@ -651,6 +653,16 @@ int bw_ingest_file(struct bw_ingest *in, const char *path, struct bw_diag *d)
             memmove(buf, start, have);
         }
         if (n == 0) {
+            int errnum;
+
+            (void)gzerror(gz, &errnum);
+            if (errnum == Z_BUF_ERROR) { /* a gzip stream cut short: its last line is torn */
+                bw_diag_set(d, "%s: truncated gzip data after line %llu", path,
+                            (unsigned long long)lineno);
+                in->stats.files_failed++;
+                rc = BW_EIO;
+                break;
+            }
             if (have > 0 && !skipping) { /* a last line without a newline */
                 lineno++;
                 in->stats.lines++;

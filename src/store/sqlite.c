@@ -750,15 +750,17 @@ static int sq_report_recent(struct bw_store *st, const struct bw_addr *a, size_t
         int crc = cb(ctx, &r);
 
         if (crc != 0) {
-            rc = crc;
-            break;
+            sqlite3_reset(stmt);
+            sqlite3_clear_bindings(stmt);
+            return crc;
         }
     }
+    rc = rc == SQLITE_DONE ? SQLITE_DONE : map_rc(rc);
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
     if (rc == SQLITE_DONE)
         return BW_OK;
-    return rc == SQLITE_ROW ? BW_OK : rc > 0 ? map_rc(rc) : rc;
+    return rc;
 }
 
 static int count_rows(struct sq_store *s, const char *sql, uint64_t *out)

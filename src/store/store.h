@@ -104,7 +104,8 @@ BW_MUSTCHECK int bw_store_evidence_get(struct bw_store *st, const struct bw_addr
 BW_MUSTCHECK int bw_store_device_walk(struct bw_store *st, int64_t since_s, bw_evidence_cb cb,
                                       void *ctx);
 
-/* Recent reports on one device, newest first (for lookups). */
+/* Recent reports on one device, newest first (for lookups). A callback returning non-zero
+ * stops the walk and that value is returned. */
 struct bw_stored_report {
     int64_t time_s;
     bw_catmask cats;
