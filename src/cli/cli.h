@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "core/core.h"
+#include "parsers/parsers.h"
 #include "score/score.h"
 #include "store/store.h"
 
@@ -49,9 +50,15 @@ BW_MUSTCHECK int bw_cli_parse_u64(const char *s, uint64_t min, uint64_t max, uin
 /* True when argv has -h/--help before any "--"; the caller prints its usage and exits 0. */
 bool bw_cli_wants_help(int argc, char **argv);
 
+/* Options that reach the parsers (--mode 'm', --year 'y', --category 'c'), shared by parse
+ * and ingest: prints the error and returns BW_EMALFORMED for a bad value. */
+int bw_cli_parser_option(int c, const char *arg, struct bw_parser_opts *o, const char *cmd);
+bool bw_cli_known_format(const char *f);
+
 /* Subcommands: each gets argv with argv[0] the command name. */
 int bw_cmd_init(struct bw_cli *cli, int argc, char **argv);
 int bw_cmd_ingest(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_parse(struct bw_cli *cli, int argc, char **argv);
 int bw_cmd_lookup(struct bw_cli *cli, int argc, char **argv);
 int bw_cmd_list(struct bw_cli *cli, int argc, char **argv);
 int bw_cmd_reporter(struct bw_cli *cli, int argc, char **argv);

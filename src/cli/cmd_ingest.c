@@ -14,17 +14,20 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: botwatch ingest [--format auto|ndjson|csv] [--reporter NAME] [--batch N]\n"
+            "usage: botwatch ingest [--format auto|NAME] [--reporter NAME] [--batch N]\n"
+            "                       [--mode normal|aggressive] [--year Y] [--category C]\n"
             "                       [--json] FILE...|-\n"
             "\n"
             "Reads evidence into the database. Every line is accepted, a duplicate of a stored\n"
             "report, or rejected under a named reason (first few shown on stderr); bad lines\n"
             "never stop the run. gzip input is read transparently; '-' reads standard input.\n"
             "\n"
-            "  --format F      input format (default auto: recognised from the first line)\n"
+            "  --format F      input format (default auto: recognised from the first line);\n"
+            "                  'botwatch parse --help' lists them\n"
             "  --reporter NAME who reported it, overriding the reports' own 'reporter'\n"
             "  --batch N       reports per transaction (default from the config, 50000)\n"
             "  --json          print the summary as one JSON object\n"
+            "  --mode, --year, --category   as for 'botwatch parse'\n"
             "\n"
             "Exit status: 0 when every input was read, 1 when one could not be, 2 on bad usage.\n");
 }
@@ -75,23 +78,15 @@ static void print_json(const struct bw_ingest_stats *s)
     json_decref(o);
 }
 
-static bool known_format(const char *f)
-{
-    if (strcmp(f, "auto") == 0)
-        return true;
-    for (size_t i = 0; bw_parser_formats[i] != NULL; i++) {
-        if (strcmp(f, bw_parser_formats[i]) == 0)
-            return true;
-    }
-    return false;
-}
-
 int bw_cmd_ingest(struct bw_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
         { "format", required_argument, NULL, 'f' },
         { "reporter", required_argument, NULL, 'r' },
         { "batch", required_argument, NULL, 'b' },
+        { "mode", required_argument, NULL, 'm' },
+        { "year", required_argument, NULL, 'y' },
+        { "category", required_argument, NULL, 'c' },
         { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -110,8 +105,14 @@ int bw_cmd_ingest(struct bw_cli *cli, int argc, char **argv)
     uint64_t v;
     int c, rc;
 
-    while ((c = getopt_long(argc, argv, "f:r:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:r:jhm:y:c:", opts, NULL)) != -1) {
         switch (c) {
+        case 'm':
+        case 'y':
+        case 'c':
+            if (bw_cli_parser_option(c, optarg, &o.parser, "ingest") != BW_OK)
+                return BW_EXIT_USAGE;
+            break;
         case 'f': o.format = optarg; break;
         case 'r': o.reporter = optarg; break;
         case 'j': json = true; break;
@@ -130,8 +131,9 @@ int bw_cmd_ingest(struct bw_cli *cli, int argc, char **argv)
         bw_cli_error("ingest", "no input given (a FILE or '-' for standard input)");
         return BW_EXIT_USAGE;
     }
-    if (!known_format(o.format)) {
-        bw_cli_error("ingest", "--format \"%s\" is not one of auto, ndjson, csv", o.format);
+    if (!bw_cli_known_format(o.format)) {
+        bw_cli_error("ingest", "--format \"%s\" is not auto or a known format (see --help)",
+                     o.format);
         return BW_EXIT_USAGE;
     }
     if (o.reporter != NULL && (o.reporter[0] == '\0' || strlen(o.reporter) >= BW_NAME_MAX)) {

@@ -17,7 +17,8 @@ struct command {
 
 static const struct command commands[] = {
     { "init", bw_cmd_init, "create or migrate the database" },
-    { "ingest", bw_cmd_ingest, "read evidence files (NDJSON, CSV) into the database" },
+    { "ingest", bw_cmd_ingest, "read evidence (logs, honeypots, IDS, feeds) into the database" },
+    { "parse", bw_cmd_parse, "run the parsers without the store: reports as NDJSON" },
     { "lookup", bw_cmd_lookup, "what botwatch knows of one address, and why" },
     { "list", bw_cmd_list, "devices, listed or all, as text, CSV or JSON" },
     { "reporter", bw_cmd_reporter, "add reporters, set their trust, list them" },

@@ -219,20 +219,29 @@ size_t bw_utf8_truncate(const char *p, size_t len, size_t max);
 enum bw_proto { BW_PROTO_NONE = 0, BW_PROTO_TCP = 6, BW_PROTO_UDP = 17, BW_PROTO_ICMP = 1 };
 
 /* Strings are borrowed from whoever filled the report (a parser's or a batch's arena); NULL
- * means absent. */
+ * means absent. A report names either an address (addr, with net_len for a network listing)
+ * or, when the source gave a host name instead, host. */
 struct bw_report {
     struct bw_addr addr;
+    uint8_t net_len;        /* 0: the address itself; else a network listing of this prefix
+                             * length on the 16-byte scale (an IPv4 /24 is 120) */
+    const char *host;       /* a host name where the source gave no address; addr unset */
     int64_t time_s;         /* when it happened, Unix s UTC */
     bw_catmask cats;        /* at least one bit */
     uint16_t port;          /* 0 = not known */
     uint8_t proto;          /* enum bw_proto value or another IP protocol number */
+    uint32_t seq;           /* n-th identical event in its source (same second, address,
+                             * category, port): keeps repeats distinct; 0 for the first */
     const char *reporter;   /* reporter name; NULL = the ingest's default */
     const char *evidence;   /* at most BW_EVIDENCE_MAX bytes of UTF-8 */
     const char *banner;     /* service banner the device presented */
     const char *controller; /* address or host name of the controller it talked to */
     const char *family;     /* malware family */
     const char *target;     /* what it attacked */
-    const char *source;     /* input format that produced it ("ndjson", "csv", ...) */
+    const char *device_vendor; /* device fields some sources carry (Shadowserver) */
+    const char *device_type;
+    const char *device_model;
+    const char *source;     /* input format that produced it ("ndjson", "sshd", ...) */
     uint64_t line;          /* input line that completed the evidence, 1-based */
 };
 
@@ -252,6 +261,7 @@ enum bw_reject {
     BW_REJECT_LINE_TOO_LONG,    /* "line_too_long": over BW_LINE_MAX bytes */
     BW_REJECT_INVALID_UTF8,     /* "invalid_utf8" */
     BW_REJECT_COLUMNS,          /* "bad_columns": a CSV row or header that does not fit */
+    BW_REJECT_HOST_ONLY,        /* "host_only": names a host, not an address (parse keeps it) */
     BW_REJECT_COUNT
 };
 const char *bw_reject_name(enum bw_reject r);

@@ -18,6 +18,7 @@ static const char *const names[BW_REJECT_COUNT] = {
     [BW_REJECT_LINE_TOO_LONG] = "line_too_long",
     [BW_REJECT_INVALID_UTF8] = "invalid_utf8",
     [BW_REJECT_COLUMNS] = "bad_columns",
+    [BW_REJECT_HOST_ONLY] = "host_only",
 };
 
 const char *bw_reject_name(enum bw_reject r)

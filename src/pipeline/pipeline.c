@@ -19,15 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <sodium.h>
-#include <zlib.h>
 
 #include "parsers/parsers.h"
 #include "pipeline/pipeline.h"
 
-#define READ_CHUNK (1u << 20)
 #define ARENA_CHUNK (1u << 20)
 #define TIME_MIN_S 631152000 /* 1990-01-01T00:00:00Z */
 #define FUTURE_SLACK_S 3600
@@ -208,6 +205,7 @@ struct bw_ingest {
     struct reporter_map reporters; /* writer's */
     struct fpset devices;          /* writer's */
     const char *path;             /* input being read, for messages */
+    const char *format_reporter;  /* the reporter a feed is imported as, or NULL */
     uint64_t shown[BW_REJECT_COUNT];
     long fault_batch;             /* BOTWATCH_FAULT=kill-in-batch:N, for crash tests */
     struct timespec t0;
@@ -526,9 +524,10 @@ static int accept_report(void *ctx, const struct bw_report *r)
     b = in->filling;
     it = &b->items[b->n++];
     it->r = *r;
-    it->r.reporter = arena_strdup(&b->arena, in->o.reporter != NULL ? in->o.reporter
-                                             : r->reporter != NULL ? r->reporter
-                                                                   : in->o.default_reporter);
+    it->r.reporter = arena_strdup(&b->arena, in->o.reporter != NULL    ? in->o.reporter
+                                             : r->reporter != NULL     ? r->reporter
+                                             : in->format_reporter != NULL ? in->format_reporter
+                                                                       : in->o.default_reporter);
     it->r.evidence = maybe_dup(&b->arena, r->evidence);
     it->r.banner = maybe_dup(&b->arena, r->banner);
     it->r.controller = maybe_dup(&b->arena, r->controller);
@@ -541,143 +540,47 @@ static int accept_report(void *ctx, const struct bw_report *r)
     return 0;
 }
 
-static void handle_line(struct bw_ingest *in, struct bw_parser *p, const char *line, size_t len,
-                        uint64_t lineno)
+static void on_reject(void *ctx, uint64_t lineno, enum bw_reject why, const char *detail)
 {
-    struct bw_parse_error err;
-    int rc;
+    reject(ctx, lineno, why, detail);
+}
 
-    if (len > 0 && line[len - 1] == '\r')
-        len--;
-    if (len == 0)
-        return;
-    if (!bw_utf8_valid(line, len)) {
-        reject(in, lineno, BW_REJECT_INVALID_UTF8, "the line is not valid UTF-8");
-        return;
-    }
-    rc = bw_parser_line(p, line, len, lineno, accept_report, in, &err);
-    if (rc == BW_EMALFORMED)
-        reject(in, lineno, err.reason, err.detail);
+/* A feed imported without --reporter is reported by its format's name. */
+static void on_format(void *ctx, const struct bw_parser *p)
+{
+    struct bw_ingest *in = ctx;
+
+    in->format_reporter = bw_parser_default_reporter(p);
 }
 
 int bw_ingest_file(struct bw_ingest *in, const char *path, struct bw_diag *d)
 {
-    bool is_stdin = strcmp(path, "-") == 0;
-    gzFile gz = is_stdin ? gzdopen(dup(0), "rb") : gzopen(path, "rb");
-    struct bw_parser *p = NULL;
-    char *buf;
-    size_t have = 0;
-    bool skipping = false;
-    uint64_t lineno = 0;
-    int rc = BW_OK;
+    struct bw_read_opts ro = {
+        .format = in->o.format,
+        .parser = in->o.parser,
+        .on_report = accept_report,
+        .on_reject = on_reject,
+        .on_format = on_format,
+        .ctx = in,
+    };
+    uint64_t lines = 0;
+    int rc;
 
     if (atomic_load(&in->store_rc) != BW_OK) {
-        if (gz != NULL)
-            gzclose(gz);
         *d = in->store_diag;
         return atomic_load(&in->store_rc);
     }
-    if (gz == NULL) {
-        rc = errno != 0 ? -errno : BW_EIO;
-        bw_diag_set(d, "%s: cannot open (%s)", path, bw_strerror(rc));
+    ro.parser.now_s = in->o.now_s;
+    in->path = strcmp(path, "-") == 0 ? "stdin" : path;
+    in->format_reporter = NULL;
+    rc = bw_read_file(path, &ro, &lines, d);
+    in->stats.lines += lines;
+    if (atomic_load(&in->store_rc) != BW_OK) {
+        *d = in->store_diag;
+        return atomic_load(&in->store_rc);
+    }
+    if (rc == BW_EIO || (rc < 0 && rc > -4096))
         in->stats.files_failed++;
-        return rc;
-    }
-    gzbuffer(gz, 256 * 1024);
-    in->path = is_stdin ? "stdin" : path;
-    buf = bw_xmalloc(READ_CHUNK + BW_LINE_MAX + 1);
-    for (;;) {
-        int n = gzread(gz, buf + have, READ_CHUNK);
-        char *start = buf, *end, *nl;
-
-        if (n < 0) {
-            int errnum;
-            const char *msg = gzerror(gz, &errnum);
-
-            bw_diag_set(d, "%s: read error after line %llu (%s)", path,
-                        (unsigned long long)lineno, errnum == Z_ERRNO ? bw_strerror(-errno) : msg);
-            in->stats.files_failed++;
-            rc = BW_EIO;
-            break;
-        }
-        end = buf + have + n;
-        if (lineno == 0 && p == NULL && end - buf >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
-            start += 3; /* a UTF-8 byte-order mark, as spreadsheet exports write */
-        if (p == NULL && (n > 0 || have > 0)) {
-            const char *fmt = in->o.format;
-
-            if (strcmp(fmt, "auto") == 0) {
-                fmt = bw_parser_detect(start, (size_t)(end - start));
-                if (fmt == NULL)
-                    fmt = "ndjson";
-            }
-            p = bw_parser_new(fmt, in->o.now_s);
-            if (p == NULL) {
-                bw_diag_set(d, "%s: unknown format \"%s\"", path, fmt);
-                rc = BW_EINVAL;
-                break;
-            }
-        }
-        while (start < end) {
-            nl = memchr(start, '\n', (size_t)(end - start));
-            if (nl == NULL)
-                break;
-            if (skipping) { /* the end of an over-long line, already counted */
-                skipping = false;
-                start = nl + 1;
-                continue;
-            }
-            lineno++;
-            in->stats.lines++;
-            if ((size_t)(nl - start) > (size_t)BW_LINE_MAX + (nl > start && nl[-1] == '\r'))
-                reject(in, lineno, BW_REJECT_LINE_TOO_LONG, "line over 64 KiB");
-            else
-                handle_line(in, p, start, (size_t)(nl - start), lineno);
-            start = nl + 1;
-            if (atomic_load(&in->store_rc) != BW_OK)
-                break;
-        }
-        if (atomic_load(&in->store_rc) != BW_OK)
-            break;
-        have = (size_t)(end - start);
-        if (have > BW_LINE_MAX) {
-            /* an over-long line still going: count it once, drop bytes until its newline */
-            if (!skipping) {
-                lineno++;
-                in->stats.lines++;
-                reject(in, lineno, BW_REJECT_LINE_TOO_LONG, "line over 64 KiB");
-                skipping = true;
-            }
-            have = 0;
-        } else {
-            memmove(buf, start, have);
-        }
-        if (n == 0) {
-            int errnum;
-
-            (void)gzerror(gz, &errnum);
-            if (errnum == Z_BUF_ERROR) { /* a gzip stream cut short: its last line is torn */
-                bw_diag_set(d, "%s: truncated gzip data after line %llu", path,
-                            (unsigned long long)lineno);
-                in->stats.files_failed++;
-                rc = BW_EIO;
-                break;
-            }
-            if (have > 0 && !skipping) { /* a last line without a newline */
-                lineno++;
-                in->stats.lines++;
-                handle_line(in, p, buf, have, lineno);
-            }
-            break;
-        }
-    }
-    free(buf);
-    bw_parser_free(p);
-    gzclose(gz);
-    if (atomic_load(&in->store_rc) != BW_OK) {
-        *d = in->store_diag;
-        return atomic_load(&in->store_rc);
-    }
     return rc;
 }
 

@@ -17,6 +17,7 @@
 #define BW_PIPELINE_H
 
 #include "core/core.h"
+#include "parsers/parsers.h"
 #include "store/store.h"
 
 #define BW_INGEST_BATCH_DEFAULT 50000
@@ -29,6 +30,7 @@ struct bw_ingest_opts {
     int64_t now_s;                /* the clock: defaults for missing times, future check */
     int64_t half_life_s;          /* decay used for evidence; must match the policy */
     unsigned examples;            /* rejected lines described on stderr per reason */
+    struct bw_parser_opts parser; /* mode, year, category for the formats that use them */
 };
 
 struct bw_ingest_stats {
@@ -56,6 +58,26 @@ BW_MUSTCHECK int bw_ingest_finish(struct bw_ingest *in, struct bw_diag *d);
 const struct bw_ingest_stats *bw_ingest_stats(const struct bw_ingest *in);
 uint64_t bw_ingest_rejected_total(const struct bw_ingest_stats *s);
 void bw_ingest_free(struct bw_ingest *in); /* NULL is a no-op */
+
+/* ---- reading without storing (botwatch parse uses it; ingest is built on it) ---- */
+
+struct bw_read_opts {
+    const char *format;               /* "auto" or a format name */
+    struct bw_parser_opts parser;
+    bw_emit_cb on_report;             /* each report; a negative value stops the read and is
+                                       * returned */
+    void (*on_reject)(void *ctx, uint64_t lineno, enum bw_reject why, const char *detail);
+    void (*on_format)(void *ctx, const struct bw_parser *p); /* once, when the format is known;
+                                                              * may be NULL */
+    void *ctx;
+};
+
+/* Reads one input ("-" is standard input; gzip transparently) line by line through the
+ * format's parser. *lines gets the number of lines read. BW_EIO/-errno when the input cannot
+ * be opened or read (d names it; what was read before stays delivered), BW_EINVAL for an
+ * unknown format, or the value a callback stopped with. */
+BW_MUSTCHECK int bw_read_file(const char *path, const struct bw_read_opts *o, uint64_t *lines,
+                              struct bw_diag *d);
 
 /* The identity hash of a report under a reporter name (exposed for tests). */
 int64_t bw_report_identity(const struct bw_report *r, const char *reporter);
