@@ -47,8 +47,11 @@ static void print_text(const struct bw_ingest_stats *s)
                (unsigned long long)s->rejected[i]);
         first = false;
     }
-    printf("%s; %llu devices (%llu new); %.2f s, %.0f reports/s\n", first ? "" : ")",
-           (unsigned long long)s->devices, (unsigned long long)s->new_devices, s->seconds,
+    printf("%s; %llu devices (%llu new)", first ? "" : ")", (unsigned long long)s->devices,
+           (unsigned long long)s->new_devices);
+    if (s->networks > 0)
+        printf(", %llu networks", (unsigned long long)s->networks);
+    printf("; %.2f s, %.0f reports/s\n", s->seconds,
            s->seconds > 0 ? (double)(s->accepted + s->duplicates) / s->seconds : 0.0);
 }
 
@@ -67,6 +70,7 @@ static void print_json(const struct bw_ingest_stats *s)
     json_object_set_new(o, "rejected", rej);
     json_object_set_new(o, "devices", json_integer((json_int_t)s->devices));
     json_object_set_new(o, "new_devices", json_integer((json_int_t)s->new_devices));
+    json_object_set_new(o, "networks", json_integer((json_int_t)s->networks));
     json_object_set_new(o, "batches", json_integer((json_int_t)s->batches));
     json_object_set_new(o, "files_failed", json_integer((json_int_t)s->files_failed));
     json_object_set_new(o, "seconds", json_real(s->seconds));

@@ -106,6 +106,11 @@ static int judge_one(void *ctx, const struct bw_device *d, const struct bw_evide
         json_object_set_new(s, "last_seen", time_or_null(ev[i].last_seen_s));
         json_object_set_new(s, "decayed", json_real(bw_decay(ev[i].mass, ev[i].mass_at_s,
                                                              lk->cli->now_s, p->half_life_s)));
+        if (ev[i].via.len > 0) {
+            char pt[BW_PREFIX_TEXT_MAX];
+
+            json_object_set_new(s, "via", json_string(bw_prefix_format(&ev[i].via, pt)));
+        }
         json_array_append_new(sources, s);
     }
     json_object_set_new(o, "evidence", sources);
@@ -225,6 +230,7 @@ int bw_cmd_lookup(struct bw_cli *cli, int argc, char **argv)
 
 struct row {
     struct bw_addr addr;
+    uint8_t net_len;       /* a network listing when > 0 */
     int64_t first_seen_s, last_seen_s;
     uint64_t reports;
     uint32_t reporters;
@@ -257,6 +263,7 @@ static int collect(void *ctx, const struct bw_device *d, const struct bw_evidenc
     }
     r = &l->rows[l->n++];
     r->addr = d->addr;
+    r->net_len = n > 0 ? ev[0].via.len : 0;
     r->first_seen_s = d->first_seen_s;
     r->last_seen_s = d->last_seen_s;
     r->reports = d->reports;
@@ -287,7 +294,8 @@ static void list_usage(FILE *out)
             "usage: botwatch list [--listed] [--format txt|csv|json] [--sort score|ip]\n"
             "                     [--limit N]\n"
             "\n"
-            "Devices judged at --now, highest score first. txt is one address a line;\n"
+            "Devices and listed networks judged at --now, highest score first. txt is one\n"
+            "address or prefix a line;\n"
             "csv and json carry ip, listed, score, reports, reporters, first_seen, last_seen\n"
             "and categories.\n"
             "\n"
@@ -353,6 +361,8 @@ int bw_cmd_list(struct bw_cli *cli, int argc, char **argv)
     rc = bw_store_allow_load(st, &l.allow);
     if (rc == BW_OK)
         rc = bw_store_device_walk(st, since, collect, &l);
+    if (rc == BW_OK)
+        rc = bw_store_network_walk(st, since, collect, &l);
     if (rc != BW_OK) {
         bw_cli_error("list", "%s: %s (%s)", cli->db_path, bw_strerror(rc), bw_store_errmsg(st));
         free(l.rows);
@@ -369,9 +379,15 @@ int bw_cmd_list(struct bw_cli *cli, int argc, char **argv)
         arr = json_array();
     for (size_t i = 0; i < l.n; i++) {
         const struct row *r = &l.rows[i];
-        char ip[BW_ADDR_TEXT_MAX], f[BW_TIME_TEXT_MAX], t[BW_TIME_TEXT_MAX], cats[160];
+        char ip[BW_PREFIX_TEXT_MAX], f[BW_TIME_TEXT_MAX], t[BW_TIME_TEXT_MAX], cats[160];
 
-        bw_addr_format(&r->addr, ip);
+        if (r->net_len > 0) {
+            struct bw_prefix p = { .addr = r->addr, .len = r->net_len };
+
+            bw_prefix_format(&p, ip);
+        } else {
+            bw_addr_format(&r->addr, ip);
+        }
         if (format[0] == 't') {
             printf("%s\n", ip);
         } else if (format[0] == 'c') {

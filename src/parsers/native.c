@@ -142,6 +142,16 @@ static int set_text(struct native *n, enum field f, const char *s, size_t len,
     n->seen[f] = true;
     switch (f) {
     case F_IP:
+        if (memchr(s, '/', len) != NULL) { /* a network listing: "a.b.c.0/24" */
+            struct bw_prefix p;
+
+            if (bw_prefix_parse(&p, s, len) != BW_OK)
+                return fail(err, BW_REJECT_INVALID_IP, "ip \"%.*s\" is not an address or a "
+                            "prefix without host bits", (int)(len > 48 ? 48 : len), s);
+            n->r.addr = p.addr;
+            n->r.net_len = p.len == 128 ? 0 : p.len;
+            return BW_OK;
+        }
         if (bw_addr_parse(&n->r.addr, s, len) != BW_OK)
             return fail(err, BW_REJECT_INVALID_IP, "ip \"%.*s\" is not an IP address",
                         (int)(len > 48 ? 48 : len), s);

@@ -239,6 +239,13 @@ int64_t bw_report_identity(const struct bw_report *r, const char *reporter)
     crypto_generichash_update(&h, (const unsigned char *)reporter, strlen(reporter) + 1);
     crypto_generichash_update(&h, r->addr.b, sizeof(r->addr.b));
     crypto_generichash_update(&h, tail, sizeof(tail));
+    if (r->net_len != 0 || r->seq != 0) { /* absent from plain reports: their ids stay put */
+        unsigned char extra[5] = { r->net_len, (unsigned char)(r->seq >> 24),
+                                   (unsigned char)(r->seq >> 16), (unsigned char)(r->seq >> 8),
+                                   (unsigned char)r->seq };
+
+        crypto_generichash_update(&h, extra, sizeof(extra));
+    }
     crypto_generichash_final(&h, out, sizeof(out));
     memcpy(&id, out, sizeof(id));
     return id;
@@ -329,6 +336,8 @@ static int cmp_items(const void *a, const void *b)
 
     if (c != 0)
         return c;
+    if (x->r.net_len != y->r.net_len)
+        return x->r.net_len < y->r.net_len ? -1 : 1;
     if (x->reporter_id != y->reporter_id)
         return x->reporter_id < y->reporter_id ? -1 : 1;
     return (x->r.time_s > y->r.time_s) - (x->r.time_s < y->r.time_s);
@@ -357,10 +366,11 @@ static int write_device(struct bw_ingest *in, const struct item *items, size_t l
                         int64_t now_s)
 {
     const struct bw_addr *addr = &items[lo].r.addr;
+    struct bw_prefix net = { .addr = *addr, .len = items[lo].r.net_len };
     uint64_t accepted = 0;
     size_t i = lo;
-    bool is_new;
-    int rc = bw_store_device_ensure(in->st, addr, now_s, &is_new);
+    bool is_new = false;
+    int rc = net.len > 0 ? BW_OK : bw_store_device_ensure(in->st, addr, now_s, &is_new);
 
     if (rc != BW_OK)
         return rc;
@@ -383,14 +393,17 @@ static int write_device(struct bw_ingest *in, const struct item *items, size_t l
         }
         if (ev.reports == 0)
             continue;
-        rc = bw_store_evidence_merge(in->st, addr, rid, &ev);
+        rc = net.len > 0 ? bw_store_network_merge(in->st, &net, rid, &ev)
+                         : bw_store_evidence_merge(in->st, addr, rid, &ev);
         if (rc != BW_OK)
             return rc;
         accepted += ev.reports;
     }
     in->stats.accepted += accepted;
     in->stats.new_devices += is_new;
-    if (accepted > 0)
+    if (accepted > 0 && net.len > 0)
+        in->stats.networks++;
+    else if (accepted > 0)
         in->stats.devices += fpset_add(&in->devices, addr_fingerprint(addr));
     return BW_OK;
 }
@@ -408,8 +421,8 @@ static int write_batch(struct bw_ingest *in, struct batch *b)
     if (rc == BW_OK) {
         qsort(b->items, b->n, sizeof(*b->items), cmp_items);
         for (size_t lo = 0, hi; rc == BW_OK && lo < b->n; lo = hi) {
-            for (hi = lo + 1; hi < b->n && memcmp(b->items[hi].r.addr.b, b->items[lo].r.addr.b,
-                                                  16) == 0;
+            for (hi = lo + 1; hi < b->n && b->items[hi].r.net_len == b->items[lo].r.net_len &&
+                              memcmp(b->items[hi].r.addr.b, b->items[lo].r.addr.b, 16) == 0;
                  hi++)
                 ;
             rc = write_device(in, b->items, lo, hi, now_s);
@@ -505,6 +518,18 @@ static int accept_report(void *ctx, const struct bw_report *r)
     struct batch *b;
     struct item *it;
 
+    if (r->host != NULL) {
+        snprintf(detail, sizeof(detail), "\"%.60s\" is a host name, not an address", r->host);
+        reject(in, r->line, BW_REJECT_HOST_ONLY, detail);
+        return 0;
+    }
+    if (r->net_len > 0 && (r->net_len > 128 || (bw_addr_is_v4(&r->addr) && r->net_len < 104) ||
+                           (!bw_addr_is_v4(&r->addr) && r->net_len < 16))) {
+        snprintf(detail, sizeof(detail), "a /%u network is too broad to list",
+                 bw_addr_is_v4(&r->addr) ? r->net_len - 96u : r->net_len);
+        reject(in, r->line, BW_REJECT_INVALID_IP, detail);
+        return 0;
+    }
     if (cls != BW_ADDR_PUBLIC) {
         snprintf(detail, sizeof(detail), "%s is %s address space", bw_addr_format(&r->addr, text),
                  bw_addr_class_name(cls));
@@ -534,6 +559,10 @@ static int accept_report(void *ctx, const struct bw_report *r)
     it->r.family = maybe_dup(&b->arena, r->family);
     it->r.target = maybe_dup(&b->arena, r->target);
     it->r.source = maybe_dup(&b->arena, r->source);
+    it->r.device_vendor = maybe_dup(&b->arena, r->device_vendor);
+    it->r.device_type = maybe_dup(&b->arena, r->device_type);
+    it->r.device_model = maybe_dup(&b->arena, r->device_model);
+    it->r.host = NULL;
     it->id = bw_report_identity(&it->r, it->r.reporter);
     if (b->n == in->o.batch_reports)
         return hand_over(in);

@@ -40,6 +40,7 @@ struct bw_ingest_stats {
     uint64_t rejected[BW_REJECT_COUNT];
     uint64_t devices;    /* distinct devices that got new reports */
     uint64_t new_devices;
+    uint64_t networks;   /* network listings (prefixes) that got new reports */
     uint64_t batches;
     uint64_t files_failed; /* inputs that could not be read */
     double seconds;

@@ -143,6 +143,7 @@ struct source {
     int64_t last_seen_s;
     size_t n_reporters;
     double weight;
+    struct bw_prefix via; /* a listed network the evidence came through, when any */
 };
 
 static const char *source_key(const struct bw_evidence *e)
@@ -188,6 +189,8 @@ static size_t group_sources(const struct bw_policy *p, const struct bw_evidence 
         if (e->last_seen_s > s->last_seen_s)
             s->last_seen_s = e->last_seen_s;
         s->n_reporters++;
+        if (e->via.len > 0)
+            s->via = e->via;
     }
     for (size_t i = 0; i < k; i++) {
         struct source *s = &src[i];
@@ -258,8 +261,9 @@ int bw_score_why(const struct bw_policy *p, const struct bw_evidence *ev, size_t
     switch (v->why) {
     case BW_WHY_LISTED:
         rc = bw_buf_printf(out, "listed: score %d reaches the threshold %d and %zu independent "
-                           "source%s corroborate it (%.1f of %.1f needed)", v->score, p->threshold,
-                           v->sources, v->sources == 1 ? "" : "s", v->corroboration,
+                           "source%s corroborate%s it (%.1f of %.1f needed)", v->score,
+                           p->threshold, v->sources, v->sources == 1 ? "" : "s",
+                           v->sources == 1 ? "s" : "", v->corroboration,
                            p->corroboration_needed);
         break;
     case BW_WHY_NO_EVIDENCE:
@@ -288,9 +292,16 @@ int bw_score_why(const struct bw_policy *p, const struct bw_evidence *ev, size_t
     for (size_t i = 0; i < k && rc == BW_OK; i++) {
         const struct source *s = &src[i];
 
-        rc = bw_buf_printf(out, "%s %s (%s trust%s%zu reporter%s, %llu report%s, last %s, "
+        char via[BW_PREFIX_TEXT_MAX + 16] = "";
+
+        if (s->via.len > 0) {
+            char pt[BW_PREFIX_TEXT_MAX];
+
+            snprintf(via, sizeof(via), ", listing %s", bw_prefix_format(&s->via, pt));
+        }
+        rc = bw_buf_printf(out, "%s %s (%s trust%s, %zu reporter%s, %llu report%s, last %s, "
                            "%.2f decayed, weight %.2f of %.2f)", i == 0 ? ". Sources:" : ";",
-                           s->key, bw_trust_name(s->trust), ", ", s->n_reporters,
+                           s->key, bw_trust_name(s->trust), via, s->n_reporters,
                            s->n_reporters == 1 ? "" : "s", (unsigned long long)s->reports,
                            s->reports == 1 ? "" : "s", bw_time_format(s->last_seen_s, t), s->mass,
                            s->weight, p->cap[s->trust]);

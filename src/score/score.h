@@ -59,6 +59,7 @@ struct bw_evidence {
     double mass;           /* decayed report count as of mass_at_s */
     int64_t mass_at_s;
     bw_catmask cats;
+    struct bw_prefix via;  /* via.len > 0: evidence on a listed network containing the device */
 };
 
 /* Adds one report at time t to an evidence record (reports, first/last, mass, cats). */

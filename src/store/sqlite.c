@@ -75,6 +75,26 @@ static const char *const migrations[] = {
     "  note TEXT NOT NULL DEFAULT '',\n"
     "  added_at INTEGER NOT NULL\n"
     ") WITHOUT ROWID;\n",
+    /* 2: network listings (whole prefixes from DROP-style lists) and device fields that
+     * feeds such as Shadowserver carry */
+    "ALTER TABLE reports ADD COLUMN net_len INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE reports ADD COLUMN device_vendor TEXT;\n"
+    "ALTER TABLE reports ADD COLUMN device_type TEXT;\n"
+    "ALTER TABLE reports ADD COLUMN device_model TEXT;\n"
+    /* One reporter's aggregate on one listed network; prefix is the 16-byte network address
+     * and len the prefix length on that scale (an IPv4 /24 is 120). */
+    "CREATE TABLE networks (\n"
+    "  prefix BLOB NOT NULL CHECK (length(prefix) = 16),\n"
+    "  len INTEGER NOT NULL CHECK (len BETWEEN 1 AND 128),\n"
+    "  reporter_id INTEGER NOT NULL,\n"
+    "  reports INTEGER NOT NULL,\n"
+    "  first_seen INTEGER NOT NULL,\n"
+    "  last_seen INTEGER NOT NULL,\n"
+    "  mass REAL NOT NULL,\n"
+    "  mass_at INTEGER NOT NULL,\n"
+    "  categories INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (prefix, len, reporter_id)\n"
+    ") WITHOUT ROWID;\n",
 };
 
 enum stmt_id {
@@ -87,6 +107,9 @@ enum stmt_id {
     S_REPORT_INSERT,
     S_EVIDENCE_MERGE,
     S_DEVICE_ENSURE,
+    S_NETWORK_MERGE,
+    S_NETWORK_LENS,
+    S_NETWORK_GET,
     S_DEVICE_GET,
     S_EVIDENCE_GET,
     S_REPORT_RECENT,
@@ -105,8 +128,9 @@ static const char *const stmt_sql[S_COUNT] = {
                           "trust = excluded.trust, org = excluded.org RETURNING id, created_at",
     [S_REPORT_INSERT] = "INSERT OR IGNORE INTO reports (ip, id, reporter_id, time, categories, "
                         "port, proto, evidence, banner, controller, family, target, source, "
-                        "ingested_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-                        "?13, ?14)",
+                        "ingested_at, net_len, device_vendor, device_type, device_model) VALUES "
+                        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+                        "?17, ?18)",
     [S_EVIDENCE_MERGE] =
         "INSERT INTO evidence (ip, reporter_id, reports, first_seen, last_seen, mass, mass_at, "
         "categories) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (ip, reporter_id) DO "
@@ -117,6 +141,19 @@ static const char *const stmt_sql[S_COUNT] = {
         "mass_at = max(mass_at, excluded.mass_at), "
         "categories = categories | excluded.categories",
     [S_DEVICE_ENSURE] = "INSERT OR IGNORE INTO devices (ip, created_at) VALUES (?1, ?2)",
+    [S_NETWORK_MERGE] =
+        "INSERT INTO networks (prefix, len, reporter_id, reports, first_seen, last_seen, mass, "
+        "mass_at, categories) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (prefix, "
+        "len, reporter_id) DO UPDATE SET reports = reports + excluded.reports, "
+        "first_seen = min(first_seen, excluded.first_seen), "
+        "last_seen = max(last_seen, excluded.last_seen), "
+        "mass = bw_mass_merge(mass, mass_at, excluded.mass, excluded.mass_at), "
+        "mass_at = max(mass_at, excluded.mass_at), "
+        "categories = categories | excluded.categories",
+    [S_NETWORK_LENS] = "SELECT DISTINCT len FROM networks",
+    [S_NETWORK_GET] = "SELECT n.reporter_id, n.reports, n.first_seen, n.last_seen, n.mass, "
+                      "n.mass_at, n.categories, r.name, r.trust, r.org FROM networks n "
+                      "JOIN reporters r ON r.id = n.reporter_id WHERE n.prefix = ?1 AND n.len = ?2",
     [S_DEVICE_GET] = "SELECT created_at FROM devices WHERE ip = ?1",
     [S_EVIDENCE_GET] = "SELECT e.reporter_id, e.reports, e.first_seen, e.last_seen, e.mass, "
                        "e.mass_at, e.categories, r.name, r.trust, r.org FROM evidence e "
@@ -468,6 +505,10 @@ static int sq_report_insert(struct bw_store *st, const struct bw_report *r, int6
     bind_text_or_null(stmt, 12, r->target);
     bind_text_or_null(stmt, 13, r->source);
     sqlite3_bind_int64(stmt, 14, ingested_s);
+    sqlite3_bind_int(stmt, 15, r->net_len);
+    bind_text_or_null(stmt, 16, r->device_vendor);
+    bind_text_or_null(stmt, 17, r->device_type);
+    bind_text_or_null(stmt, 18, r->device_model);
     rc = step_done(stmt);
     if (rc == BW_OK)
         *inserted = sqlite3_changes(s->db) > 0;
@@ -487,6 +528,23 @@ static int sq_evidence_merge(struct bw_store *st, const struct bw_addr *a, int64
     sqlite3_bind_double(stmt, 6, add->mass);
     sqlite3_bind_int64(stmt, 7, add->mass_at_s);
     sqlite3_bind_int64(stmt, 8, add->cats);
+    return step_done(stmt);
+}
+
+static int sq_network_merge(struct bw_store *st, const struct bw_prefix *net, int64_t reporter_id,
+                            const struct bw_evidence *add)
+{
+    sqlite3_stmt *stmt = prep(sq(st), S_NETWORK_MERGE);
+
+    bind_addr(stmt, 1, &net->addr);
+    sqlite3_bind_int(stmt, 2, net->len);
+    sqlite3_bind_int64(stmt, 3, reporter_id);
+    sqlite3_bind_int64(stmt, 4, (int64_t)add->reports);
+    sqlite3_bind_int64(stmt, 5, add->first_seen_s);
+    sqlite3_bind_int64(stmt, 6, add->last_seen_s);
+    sqlite3_bind_double(stmt, 7, add->mass);
+    sqlite3_bind_int64(stmt, 8, add->mass_at_s);
+    sqlite3_bind_int64(stmt, 9, add->cats);
     return step_done(stmt);
 }
 
@@ -588,11 +646,68 @@ static void read_evidence(sqlite3_stmt *stmt, int col, struct bw_evidence *e)
     e->cats = (bw_catmask)sqlite3_column_int64(stmt, col + 6);
 }
 
+/* Appends the evidence rows a prepared statement yields (columns: reporter_id, reports,
+ * first_seen, last_seen, mass, mass_at, categories, name, trust, org); names are copied into
+ * *names two per record (reporter, org). */
+static int collect_evidence(sqlite3_stmt *stmt, struct ev_list *l, char ***names,
+                            const struct bw_prefix *via, struct bw_device *dev)
+{
+    int rc;
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct bw_evidence e = { 0 };
+
+        read_evidence(stmt, 0, &e);
+        e.trust = (enum bw_trust)sqlite3_column_int(stmt, 8);
+        if (via != NULL)
+            e.via = *via;
+        else
+            device_add_evidence(dev, &e);
+        *names = bw_xrealloc(*names, (l->n + 1) * 2 * sizeof(**names));
+        (*names)[2 * l->n] = bw_xstrdup(col_text(stmt, 7));
+        (*names)[2 * l->n + 1] = bw_xstrdup(col_text(stmt, 9));
+        ev_push(l, &e);
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return rc == SQLITE_DONE ? BW_OK : map_rc(rc);
+}
+
+/* The listed networks containing a: one point query per prefix length in use. */
+static int collect_networks(struct sq_store *s, const struct bw_addr *a, struct ev_list *l,
+                            char ***names, struct bw_device *dev)
+{
+    sqlite3_stmt *lens = prep(s, S_NETWORK_LENS);
+    int n_lens = 0, lens_v[129], rc;
+
+    while ((rc = sqlite3_step(lens)) == SQLITE_ROW && n_lens < 129) {
+        int len = sqlite3_column_int(lens, 0);
+
+        if (len >= 1 && len <= 128)
+            lens_v[n_lens++] = len;
+    }
+    sqlite3_reset(lens);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return map_rc(rc);
+    for (int i = 0; i < n_lens; i++) {
+        struct bw_prefix net = { .addr = *a, .len = (uint8_t)lens_v[i] };
+        sqlite3_stmt *stmt = prep(s, S_NETWORK_GET);
+
+        for (int bit = net.len; bit < 128; bit++)
+            net.addr.b[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+        bind_addr(stmt, 1, &net.addr);
+        sqlite3_bind_int(stmt, 2, net.len);
+        rc = collect_evidence(stmt, l, names, &net, dev);
+        if (rc != BW_OK)
+            return rc;
+    }
+    return BW_OK;
+}
+
 static int sq_evidence_get(struct bw_store *st, const struct bw_addr *a, bw_evidence_cb cb,
                            void *ctx)
 {
     struct bw_device dev;
-    sqlite3_stmt *stmt;
     struct ev_list l = { 0 };
     char **names = NULL;
     int rc = device_row(st, a, &dev);
@@ -600,26 +715,14 @@ static int sq_evidence_get(struct bw_store *st, const struct bw_addr *a, bw_evid
     if (rc == BW_ENOTFOUND) {
         memset(&dev, 0, sizeof(dev));
         dev.addr = *a;
-        return cb(ctx, &dev, NULL, 0);
-    }
-    if (rc != BW_OK)
-        return rc;
-    stmt = prep(sq(st), S_EVIDENCE_GET);
-    bind_addr(stmt, 1, a);
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        struct bw_evidence e = { 0 };
+    } else if (rc == BW_OK) {
+        sqlite3_stmt *stmt = prep(sq(st), S_EVIDENCE_GET);
 
-        read_evidence(stmt, 0, &e);
-        e.trust = (enum bw_trust)sqlite3_column_int(stmt, 8);
-        device_add_evidence(&dev, &e);
-        names = bw_xrealloc(names, (l.n + 1) * 2 * sizeof(*names));
-        names[2 * l.n] = bw_xstrdup(col_text(stmt, 7));
-        names[2 * l.n + 1] = bw_xstrdup(col_text(stmt, 9));
-        ev_push(&l, &e);
+        bind_addr(stmt, 1, a);
+        rc = collect_evidence(stmt, &l, &names, NULL, &dev);
     }
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
-    rc = rc == SQLITE_DONE ? BW_OK : map_rc(rc);
+    if (rc == BW_OK || rc == BW_ENOTFOUND)
+        rc = collect_networks(sq(st), a, &l, &names, &dev);
     for (size_t i = 0; i < l.n; i++) {
         l.ev[i].reporter = names[2 * i];
         l.ev[i].org = names[2 * i + 1];
@@ -667,22 +770,28 @@ static int load_reporters(struct sq_store *s, struct reporter_map *m)
     return rc == SQLITE_DONE ? BW_OK : map_rc(rc);
 }
 
-static int sq_device_walk(struct bw_store *st, int64_t since_s, bw_evidence_cb cb, void *ctx)
+/* Walks evidence (of devices, or of networks) in key order, grouped per device or network. */
+static int walk(struct bw_store *st, bool networks, int64_t since_s, bw_evidence_cb cb, void *ctx)
 {
-    static const char sql[] =
-        "SELECT ip, reporter_id, reports, first_seen, last_seen, mass, mass_at, categories "
+    static const char device_sql[] =
+        "SELECT ip, 128, reporter_id, reports, first_seen, last_seen, mass, mass_at, categories "
         "FROM evidence ORDER BY ip";
+    static const char network_sql[] =
+        "SELECT prefix, len, reporter_id, reports, first_seen, last_seen, mass, mass_at, "
+        "categories FROM networks ORDER BY prefix, len";
     struct sq_store *s = sq(st);
     struct reporter_map m = { 0 };
     struct ev_list l = { 0 };
     struct bw_device dev = { 0 };
+    int dev_len = 0;
     sqlite3_stmt *stmt;
     bool have = false;
     int rc = load_reporters(s, &m);
 
     if (rc != BW_OK)
         return rc;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(s->db, networks ? network_sql : device_sql, -1, &stmt, NULL) !=
+        SQLITE_OK) {
         free(m.r);
         return BW_EBACKEND;
     }
@@ -690,11 +799,13 @@ static int sq_device_walk(struct bw_store *st, int64_t since_s, bw_evidence_cb c
         struct bw_evidence e = { 0 };
         int step = sqlite3_step(stmt);
         const void *ip = step == SQLITE_ROW ? sqlite3_column_blob(stmt, 0) : NULL;
+        int len = step == SQLITE_ROW ? sqlite3_column_int(stmt, 1) : 0;
         int64_t rid;
 
-        if (step == SQLITE_ROW && (ip == NULL || sqlite3_column_bytes(stmt, 0) != 16))
+        if (step == SQLITE_ROW && (ip == NULL || sqlite3_column_bytes(stmt, 0) != 16 ||
+                                   len < 1 || len > 128))
             continue;
-        if (have && (step != SQLITE_ROW || memcmp(ip, dev.addr.b, 16) != 0)) {
+        if (have && (step != SQLITE_ROW || memcmp(ip, dev.addr.b, 16) != 0 || len != dev_len)) {
             rc = dev.last_seen_s >= since_s ? cb(ctx, &dev, l.ev, l.n) : 0;
             l.n = 0;
             have = false;
@@ -708,10 +819,15 @@ static int sq_device_walk(struct bw_store *st, int64_t since_s, bw_evidence_cb c
         if (!have) {
             memset(&dev, 0, sizeof(dev));
             memcpy(dev.addr.b, ip, 16);
+            dev_len = len;
             have = true;
         }
-        read_evidence(stmt, 1, &e);
-        rid = sqlite3_column_int64(stmt, 1);
+        read_evidence(stmt, 2, &e);
+        if (networks) {
+            e.via.addr = dev.addr;
+            e.via.len = (uint8_t)len;
+        }
+        rid = sqlite3_column_int64(stmt, 2);
         if (rid >= 0 && (size_t)rid < m.n && m.r[rid].id == rid) {
             e.reporter = m.r[rid].name;
             e.org = m.r[rid].org;
@@ -728,6 +844,16 @@ static int sq_device_walk(struct bw_store *st, int64_t since_s, bw_evidence_cb c
     free(l.ev);
     free(m.r);
     return rc;
+}
+
+static int sq_device_walk(struct bw_store *st, int64_t since_s, bw_evidence_cb cb, void *ctx)
+{
+    return walk(st, false, since_s, cb, ctx);
+}
+
+static int sq_network_walk(struct bw_store *st, int64_t since_s, bw_evidence_cb cb, void *ctx)
+{
+    return walk(st, true, since_s, cb, ctx);
 }
 
 static int sq_report_recent(struct bw_store *st, const struct bw_addr *a, size_t limit,
@@ -867,6 +993,8 @@ static const struct bw_store_ops sqlite_ops = {
     .report_insert = sq_report_insert,
     .evidence_merge = sq_evidence_merge,
     .device_ensure = sq_device_ensure,
+    .network_merge = sq_network_merge,
+    .network_walk = sq_network_walk,
     .device_get = sq_device_get,
     .evidence_get = sq_evidence_get,
     .device_walk = sq_device_walk,

@@ -99,6 +99,17 @@ int bw_store_evidence_merge(struct bw_store *st, const struct bw_addr *a, int64_
     return st->ops->evidence_merge(st, a, reporter_id, add);
 }
 
+int bw_store_network_merge(struct bw_store *st, const struct bw_prefix *net, int64_t reporter_id,
+                           const struct bw_evidence *add)
+{
+    return st->ops->network_merge(st, net, reporter_id, add);
+}
+
+int bw_store_network_walk(struct bw_store *st, int64_t since_s, bw_evidence_cb cb, void *ctx)
+{
+    return st->ops->network_walk(st, since_s, cb, ctx);
+}
+
 int bw_store_device_ensure(struct bw_store *st, const struct bw_addr *a, int64_t now_s,
                            bool *is_new)
 {

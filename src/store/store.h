@@ -73,6 +73,11 @@ BW_MUSTCHECK int bw_store_report_insert(struct bw_store *st, const struct bw_rep
 BW_MUSTCHECK int bw_store_evidence_merge(struct bw_store *st, const struct bw_addr *a,
                                          int64_t reporter_id, const struct bw_evidence *add);
 
+/* Merges new evidence of one reporter on a network listing (a prefix), creating it when
+ * missing. Devices inside the prefix are judged with it (bw_store_evidence_get). */
+BW_MUSTCHECK int bw_store_network_merge(struct bw_store *st, const struct bw_prefix *net,
+                                        int64_t reporter_id, const struct bw_evidence *add);
+
 /* A device and its aggregate state. The aggregates are derived from its evidence records
  * when read (never stored twice); enrichment fields are filled by later modules. */
 struct bw_device {
@@ -93,11 +98,17 @@ BW_MUSTCHECK int bw_store_device_get(struct bw_store *st, const struct bw_addr *
                                      struct bw_device *out); /* BW_ENOTFOUND */
 
 /* All evidence on one device with its reporters' names, trust and org: cb once with the array
- * (n may be 0). */
+ * (n may be 0), its own first, then that of every listed network containing it (ev[i].via set;
+ * the device's aggregates count its own evidence only). */
 typedef int (*bw_evidence_cb)(void *ctx, const struct bw_device *d, const struct bw_evidence *ev,
                               size_t n);
 BW_MUSTCHECK int bw_store_evidence_get(struct bw_store *st, const struct bw_addr *a,
                                        bw_evidence_cb cb, void *ctx);
+
+/* Every network listing with its evidence (d->addr is the network address and ev[i].via the
+ * prefix), in prefix order; like bw_store_device_walk. */
+BW_MUSTCHECK int bw_store_network_walk(struct bw_store *st, int64_t since_s, bw_evidence_cb cb,
+                                       void *ctx);
 
 /* Every device whose last report is at or after since_s, in address order, each with its
  * evidence (created_s is not filled: the walk reads evidence only). A callback returning non-zero stops the walk and that value is returned. */

@@ -24,6 +24,9 @@ struct bw_store_ops {
                          int64_t reporter_id, int64_t ingested_s, bool *inserted);
     int (*evidence_merge)(struct bw_store *st, const struct bw_addr *a, int64_t reporter_id,
                           const struct bw_evidence *add);
+    int (*network_merge)(struct bw_store *st, const struct bw_prefix *net, int64_t reporter_id,
+                         const struct bw_evidence *add);
+    int (*network_walk)(struct bw_store *st, int64_t since_s, bw_evidence_cb cb, void *ctx);
     int (*device_ensure)(struct bw_store *st, const struct bw_addr *a, int64_t now_s,
                          bool *is_new);
     int (*device_get)(struct bw_store *st, const struct bw_addr *a, struct bw_device *out);

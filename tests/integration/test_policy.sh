@@ -42,7 +42,20 @@ printf '[policy]\nexpiry = 60d\nwindow = 60d\n' > "$T/long.conf"
 "$BW" --db "$T/t.db" --now "$(iso $((31 * 86400)))" --config "$T/long.conf" lookup --json 81.2.69.10 > "$T/l.json"
 jtrue "$T/l.json" 'd["score"] > 0' && ok "a longer window keeps decayed evidence" || bad "long window"
 
+# network listings: a trusted list's prefix lists the addresses inside it, not those outside
+bw reporter add droplist-feed --trust high >/dev/null
+printf '{"ip":"89.160.20.0/24","time":"%s","category":"malware","evidence":"SBL123"}\n{"ip":"2.0.0.0/7","category":"malware"}\n' "$(iso -60)" > "$T/net.ndjson"
+bw ingest --json --reporter droplist-feed "$T/net.ndjson" > "$T/s.json"
+jtrue "$T/s.json" 'd["accepted"] == 1 and d["networks"] == 1 and d["rejected"] == {"invalid_ip": 1}' \
+    && ok "a prefix is stored as a network listing; a /7 is refused" || bad "network ingest" "$(cat "$T/s.json")"
+bw lookup --json 89.160.20.77 > "$T/l.json"
+jtrue "$T/l.json" 'd["listed"] is True and d["reports"] == 0 and d["evidence"][0]["via"] == "89.160.20.0/24"' \
+    && ok "an address inside a listed network is listed, and says via which" || bad "inside network"
+bw lookup --json 89.160.21.77 > "$T/l.json"
+jtrue "$T/l.json" 'd["listed"] is False' && ok "an address outside it is not" || bad "outside network"
+
 # list --listed follows the same judgement as lookup
 bw list --listed > "$T/listed.txt"
 grep -qx 81.2.69.10 "$T/listed.txt" && ok "list --listed agrees with lookup" || bad "list agrees"
+grep -qx 89.160.20.0/24 "$T/listed.txt" && ok "list --listed names listed networks" || bad "list networks"
 finish

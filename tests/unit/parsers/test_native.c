@@ -540,11 +540,47 @@ static void ndjson_rejects_missing_ip(void **state)
     nd_rejects("{}", BW_REJECT_MISSING_IP);
 }
 
+static int keep_addr(void *ctx, const struct bw_report *r)
+{
+    struct bw_report *got = ctx;
+
+    got->addr = r->addr;
+    got->net_len = r->net_len;
+    return 0;
+}
+
+static void ndjson_ip_may_be_a_network_listing(void **state)
+{
+    struct bw_parser *p = bw_parser_new("ndjson", NOW);
+    struct bw_report got;
+    struct bw_parse_error err;
+    char text[BW_ADDR_TEXT_MAX];
+    static const struct {
+        const char *line;
+        const char *addr;
+        unsigned net_len;
+    } cases[] = {
+        { "{\"ip\":\"81.2.69.0/24\",\"category\":\"malware\"}", "81.2.69.0", 120 },
+        { "{\"ip\":\"81.2.69.142/32\",\"category\":\"scan\"}", "81.2.69.142", 0 },
+        { "{\"ip\":\"2a02:cf40::/32\",\"category\":\"scan\"}", "2a02:cf40::", 32 },
+    };
+    (void)state;
+
+    for (size_t i = 0; i < BW_ARRAY_LEN(cases); i++) {
+        assert_int_equal(bw_parser_line(p, cases[i].line, strlen(cases[i].line), 1, keep_addr,
+                                        &got, &err), 1);
+        assert_string_equal(bw_addr_format(&got.addr, text), cases[i].addr);
+        assert_int_equal(got.net_len, cases[i].net_len);
+    }
+    bw_parser_free(p);
+}
+
 static void ndjson_rejects_invalid_ip(void **state)
 {
     static const char *const bad[] = {
         "81.2.69", "81.2.69.256", "081.2.69.142", " 81.2.69.142", "81.2.69.142 ",
-        "fe80::1%eth0", "2a02:cf40::1::2", "", "example.com", "81.2.69.142/32",
+        "fe80::1%eth0", "2a02:cf40::1::2", "", "example.com", "81.2.69.142/24",
+        "81.2.69.0/33", "2a02:cf40::/129",
     };
     char line[256];
     (void)state;
@@ -953,6 +989,7 @@ int main(void)
         cmocka_unit_test(ndjson_rejects_duplicate_keys),
         cmocka_unit_test(ndjson_rejects_missing_ip),
         cmocka_unit_test(ndjson_rejects_invalid_ip),
+        cmocka_unit_test(ndjson_ip_may_be_a_network_listing),
         cmocka_unit_test(ndjson_rejects_categories),
         cmocka_unit_test(ndjson_rejects_invalid_time),
         cmocka_unit_test(ndjson_rejects_invalid_port),
