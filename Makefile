@@ -4,7 +4,7 @@
 #   make demo     the main job: simulate, ingest, look up, list
 #   make bench    benchmarks (figures go to bench/RESULTS.md)
 #   make fuzz     longer libFuzzer runs
-.PHONY: all deps check demo bench fuzz clean
+.PHONY: all deps data check demo bench fuzz clean
 
 all: deps build/build.ninja
 	ninja -C build
@@ -15,17 +15,21 @@ deps:
 build/build.ninja:
 	meson setup build --buildtype=debugoptimized
 
-check: all
+# The enrichment data sets (npm packages, Recog XML): fetched and compiled when missing.
+data: all
+	@[ -f .cache/data/asn.bin ] && [ -d .cache/data/recog ] || build/botwatch --data .cache/data data update
+
+check: all data
 	@./scripts/check.sh
 
-demo: all
+demo: all data
 	@./scripts/demo.sh
 
-bench: all
+bench: all data
 	@./bench/run.sh
 
 fuzz: deps
-	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false
+	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false -Dbench=false
 	ninja -C build-fuzz
 	@for bin in build-fuzz/fuzz/fuzz_*; do \
 	  [ -f $$bin ] || continue; \

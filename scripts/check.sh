@@ -52,7 +52,7 @@ fi
 # 3. short fuzz runs (clang's libFuzzer): each target over its corpus plus fresh inputs
 if command -v clang >/dev/null; then
     if [ ! -f build-fuzz/build.ninja ]; then
-        CC=clang meson setup build-fuzz --buildtype=debugoptimized -Dfuzz=true -Dtests=false \
+        CC=clang meson setup build-fuzz --buildtype=debugoptimized -Dfuzz=true -Dtests=false -Dbench=false \
             >/dev/null || { echo "check: fuzz configure failed"; failed=$((failed + 1)); }
     fi
     if [ -f build-fuzz/build.ninja ] && ninja -C build-fuzz >/dev/null; then

@@ -11,7 +11,9 @@
 #include <stdio.h>
 
 #include "core/core.h"
+#include "enrich/enrich.h"
 #include "parsers/parsers.h"
+#include "pipeline/pipeline.h"
 #include "score/score.h"
 #include "store/store.h"
 
@@ -20,6 +22,7 @@ enum { BW_EXIT_OK = 0, BW_EXIT_FAIL = 1, BW_EXIT_USAGE = 2 };
 /* Configuration: every setting, its default and its range, in one table (config.c). */
 struct bw_config {
     struct bw_policy policy;
+    char mmdb[4096];           /* an operator's own MMDB (e.g. a city database); "" = bundled */
     size_t ingest_batch;       /* reports per transaction */
     unsigned ingest_examples;  /* rejected lines described per reason */
 };
@@ -28,6 +31,7 @@ struct bw_cli {
     const char *prog;
     const char *db_path;     /* --db, BOTWATCH_DB, "botwatch.db" */
     const char *config_path; /* --config, BOTWATCH_CONFIG, NULL */
+    const char *data_dir;    /* --data, BOTWATCH_DATA, ".cache/data" */
     int64_t now_s;           /* --now or the system clock */
     struct bw_config conf;
 };
@@ -55,6 +59,23 @@ bool bw_cli_wants_help(int argc, char **argv);
 int bw_cli_parser_option(int c, const char *arg, struct bw_parser_opts *o, const char *cmd);
 bool bw_cli_known_format(const char *f);
 
+/* The knowledge sources, opened from the data directory and the store (cmd_enrich.c). */
+struct bw_cli_enricher {
+    struct bw_asn *asn;
+    struct bw_geo *geo;
+    struct bw_recog *recog;
+    struct bw_contacts *contacts;
+    uint32_t *override_asn;
+    uint8_t *override_vertical;
+    struct bw_enricher en; /* what ingest and enrich use */
+};
+enum { BW_SRC_NETWORK = 1, BW_SRC_DEVICE = 2, BW_SRC_CONTACTS = 4, BW_SRC_ALL = 7 };
+/* Opens the sources in `what` (missing ones are warned about once and left NULL). */
+int bw_cli_enricher_open(struct bw_cli *cli, struct bw_store *st, unsigned what,
+                         struct bw_cli_enricher *ce);
+void bw_cli_enricher_close(struct bw_cli_enricher *ce);
+int bw_cli_advisories_load(struct bw_store *st, struct bw_advisories **out);
+
 /* Subcommands: each gets argv with argv[0] the command name. */
 int bw_cmd_init(struct bw_cli *cli, int argc, char **argv);
 int bw_cmd_ingest(struct bw_cli *cli, int argc, char **argv);
@@ -66,5 +87,10 @@ int bw_cmd_allow(struct bw_cli *cli, int argc, char **argv);
 int bw_cmd_simulate(struct bw_cli *cli, int argc, char **argv);
 int bw_cmd_config(struct bw_cli *cli, int argc, char **argv);
 int bw_cmd_status(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_data(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_enrich(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_contact(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_vertical(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_advisory(struct bw_cli *cli, int argc, char **argv);
 
 #endif

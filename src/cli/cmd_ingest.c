@@ -102,6 +102,7 @@ int bw_cmd_ingest(struct bw_cli *cli, int argc, char **argv)
         .half_life_s = cli->conf.policy.half_life_s,
         .examples = cli->conf.ingest_examples,
     };
+    struct bw_cli_enricher ce;
     struct bw_store *st;
     struct bw_ingest *in;
     struct bw_diag d;
@@ -146,8 +147,15 @@ int bw_cmd_ingest(struct bw_cli *cli, int argc, char **argv)
     }
     if (bw_cli_open_store(cli, &st) != BW_OK)
         return BW_EXIT_FAIL;
+    if (bw_cli_enricher_open(cli, st, BW_SRC_ALL, &ce) != BW_OK) {
+        bw_cli_error("ingest", "%s: %s", cli->db_path, bw_store_errmsg(st));
+        bw_store_close(st);
+        return BW_EXIT_FAIL;
+    }
+    o.enricher = &ce.en;
     rc = bw_ingest_new(&in, st, &o);
     if (rc != BW_OK) {
+        bw_cli_enricher_close(&ce);
         bw_store_close(st);
         return BW_EXIT_FAIL;
     }
@@ -172,6 +180,7 @@ int bw_cmd_ingest(struct bw_cli *cli, int argc, char **argv)
     else
         print_text(bw_ingest_stats(in));
     bw_ingest_free(in);
+    bw_cli_enricher_close(&ce);
     bw_store_close(st);
     return failed ? BW_EXIT_FAIL : BW_EXIT_OK;
 }

@@ -30,15 +30,97 @@ static json_t *categories_json(bw_catmask m)
     return a;
 }
 
+static json_t *str_or_null(const char *s)
+{
+    return s[0] != '\0' ? json_string(s) : json_null();
+}
+
+/* The enrichment fields every output carries. */
+static void add_enrichment(json_t *o, const struct bw_enrichment *en)
+{
+    json_t *dev = json_object();
+
+    json_object_set_new(o, "asn", en->asn ? json_integer(en->asn) : json_null());
+    json_object_set_new(o, "as_org", str_or_null(en->as_org));
+    json_object_set_new(o, "prefix", str_or_null(en->prefix));
+    json_object_set_new(o, "country", str_or_null(en->country));
+    if (en->region[0] != '\0')
+        json_object_set_new(o, "region", json_string(en->region));
+    if (en->city[0] != '\0')
+        json_object_set_new(o, "city", json_string(en->city));
+    json_object_set_new(o, "vertical", json_string(en->vertical[0] ? en->vertical : "unknown"));
+    json_object_set_new(dev, "type", str_or_null(en->device_type));
+    json_object_set_new(dev, "vendor", str_or_null(en->device_vendor));
+    json_object_set_new(dev, "model", str_or_null(en->device_model));
+    json_object_set_new(dev, "os", str_or_null(en->device_os));
+    json_object_set_new(dev, "software", str_or_null(en->device_software));
+    json_object_set_new(dev, "version", str_or_null(en->device_version));
+    json_object_set_new(dev, "matched", str_or_null(en->device_matched));
+    json_object_set_new(o, "device", dev);
+}
+
 /* ---- lookup ---- */
 
 struct lookup {
     struct bw_cli *cli;
     struct bw_store *st;
     struct bw_pfxset *allow;
+    struct bw_cli_enricher ce;     /* contacts (for the chain) */
+    struct bw_advisories *advisories;
     json_t *out;
     bool json;
 };
+
+static void add_contact_and_advisories(struct lookup *lk, json_t *o,
+                                       const struct bw_enrichment *en)
+{
+    const struct bw_contact *c = NULL;
+    json_t *adv = json_array();
+
+    if (lk->ce.contacts != NULL && en->contact[0] != '\0')
+        c = bw_contacts_by_name(lk->ce.contacts, en->contact);
+    if (c != NULL) {
+        json_t *chain = json_array();
+        const struct bw_contact *up = c;
+
+        for (int depth = 0; up != NULL && depth < 32; depth++) {
+            json_array_append_new(chain, json_string(up->name));
+            up = up->parent[0] ? bw_contacts_by_name(lk->ce.contacts, up->parent) : NULL;
+        }
+        json_object_set_new(o, "contact", json_pack("{s:s, s:s?, s:s?, s:s, s:o}", "name",
+                                                    c->name, "email",
+                                                    c->email[0] ? c->email : NULL, "webhook",
+                                                    c->webhook[0] ? c->webhook : NULL, "role",
+                                                    c->role == BW_ROLE_CERT ? "cert"
+                                                    : c->role == BW_ROLE_UPSTREAM ? "upstream"
+                                                                                  : "isp",
+                                                    "chain", chain));
+    } else {
+        json_object_set_new(o, "contact", json_null());
+    }
+    if ((en->device_vendor[0] != '\0' || en->device_model[0] != '\0') &&
+        lk->advisories == NULL && bw_cli_advisories_load(lk->st, &lk->advisories) != BW_OK)
+        lk->advisories = NULL; /* a lookup without advisories rather than none at all */
+    if (lk->advisories != NULL &&
+        (en->device_vendor[0] != '\0' || en->device_model[0] != '\0')) {
+        struct bw_device_info dev = { 0 };
+        const struct bw_advisory *hits[8];
+        size_t n;
+
+        snprintf(dev.type, sizeof(dev.type), "%s", en->device_type);
+        snprintf(dev.vendor, sizeof(dev.vendor), "%s", en->device_vendor);
+        snprintf(dev.model, sizeof(dev.model), "%s", en->device_model);
+        snprintf(dev.os, sizeof(dev.os), "%s", en->device_os);
+        snprintf(dev.software, sizeof(dev.software), "%s", en->device_software);
+        snprintf(dev.version, sizeof(dev.version), "%s", en->device_version);
+        n = bw_advisories_match(lk->advisories, &dev, hits, BW_ARRAY_LEN(hits));
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(adv, json_pack("{s:s, s:s, s:s, s:s}", "id", hits[i]->id,
+                                                 "name", hits[i]->name, "product",
+                                                 hits[i]->product, "action", hits[i]->action));
+    }
+    json_object_set_new(o, "advisories", adv);
+}
 
 static int add_recent(void *ctx, const struct bw_stored_report *r)
 {
@@ -90,9 +172,8 @@ static int judge_one(void *ctx, const struct bw_device *d, const struct bw_evide
 
         json_object_set_new(o, "allowlist_prefix", json_string(bw_prefix_format(&allowed, pt)));
     }
-    json_object_set_new(o, "asn", json_null());
-    json_object_set_new(o, "as_org", json_null());
-    json_object_set_new(o, "country", json_null());
+    add_enrichment(o, &d->en);
+    add_contact_and_advisories(lk, o, &d->en);
     json_object_set_new(o, "why", json_string(why.data));
     for (size_t i = 0; i < n; i++) {
         json_t *s = json_object();
@@ -199,11 +280,15 @@ int bw_cmd_lookup(struct bw_cli *cli, int argc, char **argv)
         return BW_EXIT_FAIL;
     rc = bw_store_allow_load(lk.st, &lk.allow);
     if (rc == BW_OK)
+        rc = bw_cli_enricher_open(cli, lk.st, BW_SRC_CONTACTS, &lk.ce);
+    if (rc == BW_OK)
         rc = bw_store_evidence_get(lk.st, &a, judge_one, &lk);
     if (rc != BW_OK) {
         bw_cli_error("lookup", "%s: %s (%s)", cli->db_path, bw_strerror(rc),
                      bw_store_errmsg(lk.st));
         bw_pfxset_free(lk.allow);
+        bw_cli_enricher_close(&lk.ce);
+        bw_advisories_free(lk.advisories);
         bw_store_close(lk.st);
         return BW_EXIT_FAIL;
     }
@@ -222,6 +307,8 @@ int bw_cmd_lookup(struct bw_cli *cli, int argc, char **argv)
     }
     json_decref(lk.out);
     bw_pfxset_free(lk.allow);
+    bw_cli_enricher_close(&lk.ce);
+    bw_advisories_free(lk.advisories);
     bw_store_close(lk.st);
     return BW_EXIT_OK;
 }
@@ -237,12 +324,22 @@ struct row {
     bw_catmask cats;
     int score;
     bool listed;
+    uint32_t asn;
+    char country[3];
+    size_t strings;        /* offset in the list's pool: as_org, prefix, vertical, device type,
+                            * vendor, model, each NUL-terminated */
 };
 
 struct list {
     struct bw_cli *cli;
     struct bw_pfxset *allow;
     bool listed_only;
+    /* filters (0 / NULL = any) */
+    uint32_t asn;
+    const char *country;
+    const char *vertical;
+    const char *device_type;
+    struct bw_buf pool;
     struct row *rows;
     size_t n, cap;
 };
@@ -253,6 +350,15 @@ static int collect(void *ctx, const struct bw_device *d, const struct bw_evidenc
     struct bw_verdict v;
     struct row *r;
 
+    const struct bw_enrichment *en = &d->en;
+    const char *vertical = en->vertical[0] ? en->vertical : "unknown";
+    int rc;
+
+    if ((l->asn != 0 && en->asn != l->asn) ||
+        (l->country != NULL && strcasecmp(en->country, l->country) != 0) ||
+        (l->vertical != NULL && strcmp(vertical, l->vertical) != 0) ||
+        (l->device_type != NULL && strcasecmp(en->device_type, l->device_type) != 0))
+        return 0;
     bw_score(&l->cli->conf.policy, ev, n, l->cli->now_s,
              bw_pfxset_lookup(l->allow, &d->addr, NULL, NULL), &v);
     if (l->listed_only && !v.listed)
@@ -271,7 +377,42 @@ static int collect(void *ctx, const struct bw_device *d, const struct bw_evidenc
     r->cats = d->cats;
     r->score = v.score;
     r->listed = v.listed;
-    return 0;
+    r->asn = en->asn;
+    memcpy(r->country, en->country, sizeof(r->country));
+    r->strings = l->pool.len;
+    rc = bw_buf_append(&l->pool, en->as_org, strlen(en->as_org) + 1);
+    if (rc == BW_OK)
+        rc = bw_buf_append(&l->pool, en->prefix, strlen(en->prefix) + 1);
+    if (rc == BW_OK)
+        rc = bw_buf_append(&l->pool, vertical, strlen(vertical) + 1);
+    if (rc == BW_OK)
+        rc = bw_buf_append(&l->pool, en->device_type, strlen(en->device_type) + 1);
+    if (rc == BW_OK)
+        rc = bw_buf_append(&l->pool, en->device_vendor, strlen(en->device_vendor) + 1);
+    if (rc == BW_OK)
+        rc = bw_buf_append(&l->pool, en->device_model, strlen(en->device_model) + 1);
+    return rc;
+}
+
+/* The i-th pooled string of a row (0 as_org, 1 prefix, 2 vertical, 3-5 device). */
+static const char *row_string(const struct list *l, const struct row *r, int i)
+{
+    const char *p = l->pool.data + r->strings;
+
+    while (i-- > 0)
+        p += strlen(p) + 1;
+    return p;
+}
+
+static void csv_cell(const char *s)
+{
+    putchar('"');
+    for (; *s != '\0'; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
 }
 
 static int by_score(const void *a, const void *b)
@@ -302,7 +443,8 @@ static void list_usage(FILE *out)
             "  --listed        only the listed ones\n"
             "  --format F      txt (default), csv or json\n"
             "  --sort S        score (default) or ip\n"
-            "  --limit N       at most N devices\n");
+            "  --limit N       at most N devices\n"
+            "  --asn N, --country CC, --vertical V, --device-type T   only those devices\n");
 }
 
 int bw_cmd_list(struct bw_cli *cli, int argc, char **argv)
@@ -313,10 +455,15 @@ int bw_cmd_list(struct bw_cli *cli, int argc, char **argv)
         { "sort", required_argument, NULL, 's' },
         { "limit", required_argument, NULL, 'n' },
         { "json", no_argument, NULL, 'j' },
+        { "asn", required_argument, NULL, 'A' },
+        { "country", required_argument, NULL, 'C' },
+        { "vertical", required_argument, NULL, 'V' },
+        { "device-type", required_argument, NULL, 'T' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     struct list l = { .cli = cli };
+    uint64_t asn;
     const char *format = "txt", *sort = "score";
     uint64_t limit = UINT64_MAX;
     struct bw_store *st;
@@ -336,6 +483,24 @@ int bw_cmd_list(struct bw_cli *cli, int argc, char **argv)
                 return BW_EXIT_USAGE;
             }
             break;
+        case 'A':
+            if (strncasecmp(optarg, "AS", 2) == 0)
+                optarg += 2;
+            if (bw_cli_parse_u64(optarg, 1, UINT32_MAX, &asn) != BW_OK) {
+                bw_cli_error("list", "--asn \"%s\" is not an AS number", optarg);
+                return BW_EXIT_USAGE;
+            }
+            l.asn = (uint32_t)asn;
+            break;
+        case 'C':
+            if (strlen(optarg) != 2) {
+                bw_cli_error("list", "--country \"%s\" is not a two-letter code", optarg);
+                return BW_EXIT_USAGE;
+            }
+            l.country = optarg;
+            break;
+        case 'V': l.vertical = optarg; break;
+        case 'T': l.device_type = optarg; break;
         case 'h': list_usage(stdout); return BW_EXIT_OK;
         default: list_usage(stderr); return BW_EXIT_USAGE;
         }
@@ -358,14 +523,17 @@ int bw_cmd_list(struct bw_cli *cli, int argc, char **argv)
         since = cli->now_s - (cli->conf.policy.expiry_s < cli->conf.policy.window_s
                                   ? cli->conf.policy.expiry_s
                                   : cli->conf.policy.window_s);
+    bw_buf_init(&l.pool, 0);
     rc = bw_store_allow_load(st, &l.allow);
     if (rc == BW_OK)
         rc = bw_store_device_walk(st, since, collect, &l);
-    if (rc == BW_OK)
+    if (rc == BW_OK && l.asn == 0 && l.country == NULL && l.vertical == NULL &&
+        l.device_type == NULL)
         rc = bw_store_network_walk(st, since, collect, &l);
     if (rc != BW_OK) {
         bw_cli_error("list", "%s: %s (%s)", cli->db_path, bw_strerror(rc), bw_store_errmsg(st));
         free(l.rows);
+        bw_buf_cleanup(&l.pool);
         bw_pfxset_free(l.allow);
         bw_store_close(st);
         return BW_EXIT_FAIL;
@@ -374,7 +542,8 @@ int bw_cmd_list(struct bw_cli *cli, int argc, char **argv)
     if (limit < l.n)
         l.n = (size_t)limit;
     if (strcmp(format, "csv") == 0)
-        printf("ip,listed,score,reports,reporters,first_seen,last_seen,categories\n");
+        printf("ip,listed,score,reports,reporters,first_seen,last_seen,categories,asn,as_org,"
+               "prefix,country,vertical,device_type,device_vendor,device_model\n");
     if (strcmp(format, "json") == 0)
         arr = json_array();
     for (size_t i = 0; i < l.n; i++) {
@@ -391,10 +560,21 @@ int bw_cmd_list(struct bw_cli *cli, int argc, char **argv)
         if (format[0] == 't') {
             printf("%s\n", ip);
         } else if (format[0] == 'c') {
-            printf("%s,%s,%d,%llu,%u,%s,%s,\"%s\"\n", ip, r->listed ? "true" : "false", r->score,
+            printf("%s,%s,%d,%llu,%u,%s,%s,\"%s\",", ip, r->listed ? "true" : "false", r->score,
                    (unsigned long long)r->reports, r->reporters,
                    bw_time_format(r->first_seen_s, f), bw_time_format(r->last_seen_s, t),
                    bw_catmask_format(r->cats, cats, sizeof(cats)));
+            if (r->asn != 0)
+                printf("%u", r->asn);
+            putchar(',');
+            csv_cell(row_string(&l, r, 0));
+            printf(",%s,%s,%s,", row_string(&l, r, 1), r->country, row_string(&l, r, 2));
+            csv_cell(row_string(&l, r, 3));
+            putchar(',');
+            csv_cell(row_string(&l, r, 4));
+            putchar(',');
+            csv_cell(row_string(&l, r, 5));
+            putchar('\n');
         } else {
             json_t *o = json_object();
 
@@ -406,6 +586,17 @@ int bw_cmd_list(struct bw_cli *cli, int argc, char **argv)
             json_object_set_new(o, "first_seen", time_or_null(r->first_seen_s));
             json_object_set_new(o, "last_seen", time_or_null(r->last_seen_s));
             json_object_set_new(o, "categories", categories_json(r->cats));
+            json_object_set_new(o, "asn", r->asn ? json_integer(r->asn) : json_null());
+            json_object_set_new(o, "as_org", str_or_null(row_string(&l, r, 0)));
+            json_object_set_new(o, "prefix", str_or_null(row_string(&l, r, 1)));
+            json_object_set_new(o, "country", str_or_null(r->country));
+            json_object_set_new(o, "vertical", json_string(row_string(&l, r, 2)));
+            json_object_set_new(o, "device", json_pack("{s:o, s:o, s:o}", "type",
+                                                       str_or_null(row_string(&l, r, 3)),
+                                                       "vendor",
+                                                       str_or_null(row_string(&l, r, 4)),
+                                                       "model",
+                                                       str_or_null(row_string(&l, r, 5))));
             json_array_append_new(arr, o);
         }
     }
@@ -415,6 +606,7 @@ int bw_cmd_list(struct bw_cli *cli, int argc, char **argv)
         json_decref(arr);
     }
     free(l.rows);
+    bw_buf_cleanup(&l.pool);
     bw_pfxset_free(l.allow);
     bw_store_close(st);
     return BW_EXIT_OK;

@@ -125,6 +125,8 @@ static int print_report(void *ctx, const struct bw_report *r)
     if (rc == BW_OK)
         rc = field(b, "banner", r->banner);
     if (rc == BW_OK)
+        rc = field(b, "service", r->service);
+    if (rc == BW_OK)
         rc = field(b, "controller", r->controller);
     if (rc == BW_OK)
         rc = field(b, "family", r->family);

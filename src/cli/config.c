@@ -11,7 +11,7 @@
 
 #include "cli/cli.h"
 
-enum item_kind { ITEM_POLICY, ITEM_SIZE };
+enum item_kind { ITEM_POLICY, ITEM_SIZE, ITEM_PATH };
 
 struct bw_conf_item {
     const char *section;
@@ -36,6 +36,7 @@ static const struct bw_conf_item bw_conf_items[] = {
     { "policy", "corroboration.high",    ITEM_POLICY, "corroboration a high-trust source adds" },
     { "ingest", "batch",                 ITEM_SIZE,   "reports per transaction (1-1000000)" },
     { "ingest", "examples",              ITEM_SIZE,   "rejected lines described per reason (0-1000)" },
+    { "enrich", "mmdb",                  ITEM_PATH,   "your own MMDB for country, region and city" },
 };
 
 struct load_ctx {
@@ -54,7 +55,12 @@ static int on_value(void *user, const char *section, const char *name, const cha
 
         if (strcmp(it->section, section) != 0 || strcmp(it->key, name) != 0)
             continue;
-        if (it->kind == ITEM_POLICY) {
+        if (it->kind == ITEM_PATH) {
+            if (strlen(value) < sizeof(lc->conf->mmdb)) {
+                snprintf(lc->conf->mmdb, sizeof(lc->conf->mmdb), "%s", value);
+                return 1;
+            }
+        } else if (it->kind == ITEM_POLICY) {
             if (bw_policy_set(&lc->conf->policy, name, value) == BW_OK)
                 return 1;
         } else if (strcmp(name, "batch") == 0) {
@@ -84,6 +90,7 @@ int bw_config_load(struct bw_config *conf, const char *path)
     bw_policy_default(&conf->policy);
     conf->ingest_batch = 50000;
     conf->ingest_examples = 3;
+    conf->mmdb[0] = '\0';
     if (path == NULL)
         return BW_OK;
     line = ini_parse(path, on_value, &lc);
@@ -114,4 +121,5 @@ void bw_config_print(const struct bw_config *conf, FILE *out)
                 p->corroboration[t]);
     fprintf(out, "\n[ingest]\nbatch = %zu\nexamples = %u\n", conf->ingest_batch,
             conf->ingest_examples);
+    fprintf(out, "\n[enrich]\nmmdb = %s\n", conf->mmdb);
 }

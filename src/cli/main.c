@@ -25,6 +25,11 @@ static const struct command commands[] = {
     { "allow", bw_cmd_allow, "the allowlist: prefixes that are never listed" },
     { "simulate", bw_cmd_simulate, "write a realistic synthetic NDJSON report stream" },
     { "status", bw_cmd_status, "what the database holds" },
+    { "data", bw_cmd_data, "fetch and compile the enrichment data sets" },
+    { "enrich", bw_cmd_enrich, "re-enrich stored devices from the current data" },
+    { "contact", bw_cmd_contact, "who answers for which networks: import, list, show" },
+    { "vertical", bw_cmd_vertical, "operator overrides of network sectors" },
+    { "advisory", bw_cmd_advisory, "remediation knowledge: import CISA's KEV catalog" },
     { "config", bw_cmd_config, "print the configuration in force" },
 };
 
@@ -40,6 +45,7 @@ static void usage(FILE *out)
             "  --db PATH       database file (env BOTWATCH_DB; default botwatch.db)\n"
             "  --now TIME      fix the clock (RFC 3339 or Unix seconds), for tests and replays\n"
             "  --config FILE   settings file (env BOTWATCH_CONFIG); see 'botwatch config'\n"
+            "  --data DIR      enrichment data (env BOTWATCH_DATA; default .cache/data)\n"
             "  -v, --verbose   log more (repeat for debug)\n"
             "  -h, --help      this help;  --version  the version\n"
             "\n"
@@ -66,6 +72,7 @@ int main(int argc, char **argv)
         { "db", required_argument, NULL, 'd' },
         { "now", required_argument, NULL, 'n' },
         { "config", required_argument, NULL, 'c' },
+        { "data", required_argument, NULL, 'D' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -82,6 +89,9 @@ int main(int argc, char **argv)
     cli.db_path = getenv("BOTWATCH_DB");
     if (cli.db_path == NULL || cli.db_path[0] == '\0')
         cli.db_path = "botwatch.db";
+    cli.data_dir = getenv("BOTWATCH_DATA");
+    if (cli.data_dir == NULL || cli.data_dir[0] == '\0')
+        cli.data_dir = ".cache/data";
     cli.config_path = getenv("BOTWATCH_CONFIG");
     if (cli.config_path != NULL && cli.config_path[0] == '\0')
         cli.config_path = NULL;
@@ -91,6 +101,7 @@ int main(int argc, char **argv)
         case 'd': cli.db_path = optarg; break;
         case 'n': now_text = optarg; break;
         case 'c': cli.config_path = optarg; break;
+        case 'D': cli.data_dir = optarg; break;
         case 'v': verbose++; break;
         case 'h': usage(stdout); return BW_EXIT_OK;
         case 'V': printf("botwatch 0.1.0\n"); return BW_EXIT_OK;

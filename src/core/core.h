@@ -235,6 +235,7 @@ struct bw_report {
     const char *reporter;   /* reporter name; NULL = the ingest's default */
     const char *evidence;   /* at most BW_EVIDENCE_MAX bytes of UTF-8 */
     const char *banner;     /* service banner the device presented */
+    const char *service;    /* what the banner came from: "http", "ssh", "telnet", ... */
     const char *controller; /* address or host name of the controller it talked to */
     const char *family;     /* malware family */
     const char *target;     /* what it attacked */

@@ -28,13 +28,14 @@ enum field {
     F_CONTROLLER,
     F_FAMILY,
     F_TARGET,
+    F_SERVICE,
     F_COUNT,
     F_UNKNOWN = F_COUNT
 };
 
 static const char *const field_names[F_COUNT] = {
     "ip", "time", "category", "port", "proto", "reporter", "evidence", "banner", "controller",
-    "family", "target",
+    "family", "target", "service",
 };
 
 #define TEXT_MAX 1024 /* banner, controller, family, target */
@@ -47,6 +48,7 @@ struct native {
     char reporter[BW_NAME_MAX_REPORTER + 1];
     char evidence[BW_EVIDENCE_MAX + 1];
     char text[4][TEXT_MAX + 1]; /* banner, controller, family, target */
+    char service[32];
     /* CSV only */
     bool have_header;
     bool bad_header;
@@ -211,6 +213,9 @@ static int set_text(struct native *n, enum field f, const char *s, size_t len,
         return BW_OK;
     case F_TARGET:
         n->r.target = keep_text(n->text[3], TEXT_MAX, s, len);
+        return BW_OK;
+    case F_SERVICE:
+        n->r.service = keep_text(n->service, sizeof(n->service) - 1, s, len);
         return BW_OK;
     case F_UNKNOWN:
         break;

@@ -374,6 +374,28 @@ static int write_device(struct bw_ingest *in, const struct item *items, size_t l
 
     if (rc != BW_OK)
         return rc;
+    if (net.len == 0 && in->o.enricher != NULL) {
+        struct bw_enrichment en = { 0 };
+        unsigned mask = 0;
+
+        if (is_new) {
+            bw_enrich_network(in->o.enricher, addr, &en);
+            mask |= BW_ENRICH_NETWORK;
+        }
+        for (size_t k = lo; k < hi; k++) {
+            if ((items[k].r.banner != NULL || items[k].r.device_vendor != NULL ||
+                 items[k].r.device_type != NULL || items[k].r.device_model != NULL) &&
+                bw_enrich_device(in->o.enricher, &items[k].r, &en)) {
+                mask |= BW_ENRICH_DEVICE;
+                break;
+            }
+        }
+        if (mask != 0) {
+            rc = bw_store_device_enrich(in->st, addr, &en, mask, now_s);
+            if (rc != BW_OK)
+                return rc;
+        }
+    }
     while (i < hi) {
         int64_t rid = items[i].reporter_id;
         struct bw_evidence ev = { 0 };
@@ -555,6 +577,7 @@ static int accept_report(void *ctx, const struct bw_report *r)
                                                                        : in->o.default_reporter);
     it->r.evidence = maybe_dup(&b->arena, r->evidence);
     it->r.banner = maybe_dup(&b->arena, r->banner);
+    it->r.service = maybe_dup(&b->arena, r->service);
     it->r.controller = maybe_dup(&b->arena, r->controller);
     it->r.family = maybe_dup(&b->arena, r->family);
     it->r.target = maybe_dup(&b->arena, r->target);

@@ -17,10 +17,34 @@
 #define BW_PIPELINE_H
 
 #include "core/core.h"
+#include "enrich/enrich.h"
 #include "parsers/parsers.h"
 #include "store/store.h"
 
 #define BW_INGEST_BATCH_DEFAULT 50000
+
+/* ---- enrichment at ingest ---- */
+
+/* The knowledge sources a device is enriched from; any may be NULL (that field stays
+ * unknown). Borrowed: the caller opens and closes them. Read-only while ingest runs. */
+struct bw_enricher {
+    const struct bw_asn *asn;
+    const struct bw_geo *geo;
+    const struct bw_recog *recog;
+    const struct bw_contacts *contacts;
+    const uint32_t *override_asn;  /* operator sector overrides, sorted by asn */
+    const uint8_t *override_vertical; /* enum bw_vertical per override */
+    size_t n_overrides;
+};
+
+/* Fills the network part of e (asn, as_org, prefix, country, region, city, vertical, contact)
+ * for address a. */
+void bw_enrich_network(const struct bw_enricher *en, const struct bw_addr *a,
+                       struct bw_enrichment *e);
+/* Fills the device part of e from a report's banner (Recog) or the device fields it carries;
+ * false when nothing was learnt. */
+bool bw_enrich_device(const struct bw_enricher *en, const struct bw_report *r,
+                      struct bw_enrichment *e);
 
 struct bw_ingest_opts {
     const char *format;           /* "auto" (default when NULL), "ndjson", "csv" */
@@ -31,6 +55,7 @@ struct bw_ingest_opts {
     int64_t half_life_s;          /* decay used for evidence; must match the policy */
     unsigned examples;            /* rejected lines described on stderr per reason */
     struct bw_parser_opts parser; /* mode, year, category for the formats that use them */
+    const struct bw_enricher *enricher; /* NULL: no enrichment */
 };
 
 struct bw_ingest_stats {

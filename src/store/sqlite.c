@@ -95,7 +95,43 @@ static const char *const migrations[] = {
     "  categories INTEGER NOT NULL,\n"
     "  PRIMARY KEY (prefix, len, reporter_id)\n"
     ") WITHOUT ROWID;\n",
+    /* 3: enrichment: the device's region, city and fingerprint source; the operator's
+     * contacts, sector overrides and advisories */
+    "ALTER TABLE devices ADD COLUMN region TEXT;\n"
+    "ALTER TABLE devices ADD COLUMN city TEXT;\n"
+    "ALTER TABLE devices ADD COLUMN device_matched TEXT;\n"
+    "CREATE TABLE contacts (\n"
+    "  name TEXT PRIMARY KEY,\n"
+    "  scope TEXT NOT NULL,\n"
+    "  email TEXT NOT NULL DEFAULT '',\n"
+    "  webhook TEXT NOT NULL DEFAULT '',\n"
+    "  role TEXT NOT NULL,\n"
+    "  parent TEXT NOT NULL DEFAULT ''\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE vertical_overrides (\n"
+    "  asn INTEGER PRIMARY KEY,\n"
+    "  vertical TEXT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE advisories (\n"
+    "  id TEXT PRIMARY KEY,\n"
+    "  vendor TEXT NOT NULL,\n"
+    "  product TEXT NOT NULL,\n"
+    "  name TEXT NOT NULL,\n"
+    "  action TEXT NOT NULL,\n"
+    "  added_at INTEGER NOT NULL,\n"
+    "  source TEXT NOT NULL\n"
+    ") WITHOUT ROWID;\n",
 };
+
+/* The enrichment columns of devices, in the order read_enrichment() reads them. */
+#define ENRICH_COLUMNS                                                                         \
+    "asn, as_org, prefix, country, region, city, vertical, contact, device_type, "             \
+    "device_vendor, device_model, device_os, device_software, device_version, "                \
+    "device_matched, enriched_at"
+#define ENRICH_COLUMNS_D                                                                       \
+    "d.asn, d.as_org, d.prefix, d.country, d.region, d.city, d.vertical, d.contact, "          \
+    "d.device_type, d.device_vendor, d.device_model, d.device_os, d.device_software, "         \
+    "d.device_version, d.device_matched, d.enriched_at"
 
 enum stmt_id {
     S_BEGIN,
@@ -107,6 +143,8 @@ enum stmt_id {
     S_REPORT_INSERT,
     S_EVIDENCE_MERGE,
     S_DEVICE_ENSURE,
+    S_DEVICE_SET_NETWORK,
+    S_DEVICE_SET_DEVICE,
     S_NETWORK_MERGE,
     S_NETWORK_LENS,
     S_NETWORK_GET,
@@ -154,7 +192,13 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_NETWORK_GET] = "SELECT n.reporter_id, n.reports, n.first_seen, n.last_seen, n.mass, "
                       "n.mass_at, n.categories, r.name, r.trust, r.org FROM networks n "
                       "JOIN reporters r ON r.id = n.reporter_id WHERE n.prefix = ?1 AND n.len = ?2",
-    [S_DEVICE_GET] = "SELECT created_at FROM devices WHERE ip = ?1",
+    [S_DEVICE_GET] = "SELECT created_at, " ENRICH_COLUMNS " FROM devices WHERE ip = ?1",
+    [S_DEVICE_SET_NETWORK] = "UPDATE devices SET asn = ?2, as_org = ?3, prefix = ?4, country = ?5, "
+                             "region = ?6, city = ?7, vertical = ?8, contact = ?9, "
+                             "enriched_at = ?10 WHERE ip = ?1",
+    [S_DEVICE_SET_DEVICE] = "UPDATE devices SET device_type = ?2, device_vendor = ?3, "
+                            "device_model = ?4, device_os = ?5, device_software = ?6, "
+                            "device_version = ?7, device_matched = ?8 WHERE ip = ?1",
     [S_EVIDENCE_GET] = "SELECT e.reporter_id, e.reports, e.first_seen, e.last_seen, e.mass, "
                        "e.mass_at, e.categories, r.name, r.trust, r.org FROM evidence e "
                        "JOIN reporters r ON r.id = e.reporter_id WHERE e.ip = ?1",
@@ -575,6 +619,31 @@ static void device_add_evidence(struct bw_device *d, const struct bw_evidence *e
     d->cats |= e->cats;
 }
 
+static void copy_col(char *dst, size_t cap, sqlite3_stmt *stmt, int col)
+{
+    snprintf(dst, cap, "%s", col_text(stmt, col));
+}
+
+static void read_enrichment(sqlite3_stmt *stmt, int col, struct bw_enrichment *en)
+{
+    en->asn = (uint32_t)sqlite3_column_int64(stmt, col);
+    copy_col(en->as_org, sizeof(en->as_org), stmt, col + 1);
+    copy_col(en->prefix, sizeof(en->prefix), stmt, col + 2);
+    copy_col(en->country, sizeof(en->country), stmt, col + 3);
+    copy_col(en->region, sizeof(en->region), stmt, col + 4);
+    copy_col(en->city, sizeof(en->city), stmt, col + 5);
+    copy_col(en->vertical, sizeof(en->vertical), stmt, col + 6);
+    copy_col(en->contact, sizeof(en->contact), stmt, col + 7);
+    copy_col(en->device_type, sizeof(en->device_type), stmt, col + 8);
+    copy_col(en->device_vendor, sizeof(en->device_vendor), stmt, col + 9);
+    copy_col(en->device_model, sizeof(en->device_model), stmt, col + 10);
+    copy_col(en->device_os, sizeof(en->device_os), stmt, col + 11);
+    copy_col(en->device_software, sizeof(en->device_software), stmt, col + 12);
+    copy_col(en->device_version, sizeof(en->device_version), stmt, col + 13);
+    copy_col(en->device_matched, sizeof(en->device_matched), stmt, col + 14);
+    en->enriched_s = sqlite3_column_int64(stmt, col + 15);
+}
+
 /* The device row alone: BW_ENOTFOUND when the address was never stored. */
 static int device_row(struct bw_store *st, const struct bw_addr *a, struct bw_device *out)
 {
@@ -587,6 +656,7 @@ static int device_row(struct bw_store *st, const struct bw_addr *a, struct bw_de
         memset(out, 0, sizeof(*out));
         out->addr = *a;
         out->created_s = sqlite3_column_int64(stmt, 0);
+        read_enrichment(stmt, 1, &out->en);
         rc = BW_OK;
     } else {
         rc = rc == SQLITE_DONE ? BW_ENOTFOUND : map_rc(rc);
@@ -774,8 +844,9 @@ static int load_reporters(struct sq_store *s, struct reporter_map *m)
 static int walk(struct bw_store *st, bool networks, int64_t since_s, bw_evidence_cb cb, void *ctx)
 {
     static const char device_sql[] =
-        "SELECT ip, 128, reporter_id, reports, first_seen, last_seen, mass, mass_at, categories "
-        "FROM evidence ORDER BY ip";
+        "SELECT e.ip, 128, e.reporter_id, e.reports, e.first_seen, e.last_seen, e.mass, "
+        "e.mass_at, e.categories, d.created_at, " ENRICH_COLUMNS_D " FROM evidence e "
+        "JOIN devices d ON d.ip = e.ip ORDER BY e.ip";
     static const char network_sql[] =
         "SELECT prefix, len, reporter_id, reports, first_seen, last_seen, mass, mass_at, "
         "categories FROM networks ORDER BY prefix, len";
@@ -821,6 +892,10 @@ static int walk(struct bw_store *st, bool networks, int64_t since_s, bw_evidence
             memcpy(dev.addr.b, ip, 16);
             dev_len = len;
             have = true;
+            if (!networks) {
+                dev.created_s = sqlite3_column_int64(stmt, 9);
+                read_enrichment(stmt, 10, &dev.en);
+            }
         }
         read_evidence(stmt, 2, &e);
         if (networks) {
@@ -917,6 +992,222 @@ static int sq_counts(struct bw_store *st, struct bw_store_counts *out)
     return rc;
 }
 
+static void bind_text_or_empty_null(sqlite3_stmt *stmt, int i, const char *s)
+{
+    bind_text_or_null(stmt, i, s[0] != '\0' ? s : NULL);
+}
+
+static int sq_device_enrich(struct bw_store *st, const struct bw_addr *a,
+                            const struct bw_enrichment *e, unsigned mask, int64_t now_s)
+{
+    int rc = BW_OK;
+
+    if (mask & BW_ENRICH_NETWORK) {
+        sqlite3_stmt *stmt = prep(sq(st), S_DEVICE_SET_NETWORK);
+
+        bind_addr(stmt, 1, a);
+        if (e->asn != 0)
+            sqlite3_bind_int64(stmt, 2, e->asn);
+        else
+            sqlite3_bind_null(stmt, 2);
+        bind_text_or_empty_null(stmt, 3, e->as_org);
+        bind_text_or_empty_null(stmt, 4, e->prefix);
+        bind_text_or_empty_null(stmt, 5, e->country);
+        bind_text_or_empty_null(stmt, 6, e->region);
+        bind_text_or_empty_null(stmt, 7, e->city);
+        bind_text_or_empty_null(stmt, 8, e->vertical);
+        bind_text_or_empty_null(stmt, 9, e->contact);
+        sqlite3_bind_int64(stmt, 10, now_s);
+        rc = step_done(stmt);
+    }
+    if (rc == BW_OK && (mask & BW_ENRICH_DEVICE)) {
+        sqlite3_stmt *stmt = prep(sq(st), S_DEVICE_SET_DEVICE);
+
+        bind_addr(stmt, 1, a);
+        bind_text_or_empty_null(stmt, 2, e->device_type);
+        bind_text_or_empty_null(stmt, 3, e->device_vendor);
+        bind_text_or_empty_null(stmt, 4, e->device_model);
+        bind_text_or_empty_null(stmt, 5, e->device_os);
+        bind_text_or_empty_null(stmt, 6, e->device_software);
+        bind_text_or_empty_null(stmt, 7, e->device_version);
+        bind_text_or_empty_null(stmt, 8, e->device_matched);
+        rc = step_done(stmt);
+    }
+    return rc;
+}
+
+/* Runs a one-off query and hands each row to fn. */
+static int each_row(struct sq_store *s, const char *sql, int (*fn)(sqlite3_stmt *, void *),
+                    void *ctx)
+{
+    sqlite3_stmt *stmt;
+    int rc;
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+        return BW_EBACKEND;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        int crc = fn(stmt, ctx);
+
+        if (crc != 0) {
+            sqlite3_finalize(stmt);
+            return crc;
+        }
+    }
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_DONE ? BW_OK : map_rc(rc);
+}
+
+struct cb_ctx {
+    void *cb;
+    void *ctx;
+};
+
+static int addr_row(sqlite3_stmt *stmt, void *arg)
+{
+    struct cb_ctx *c = arg;
+    struct bw_addr a;
+
+    if (sqlite3_column_bytes(stmt, 0) != 16)
+        return 0;
+    memcpy(a.b, sqlite3_column_blob(stmt, 0), 16);
+    return ((bw_addr_cb)c->cb)(c->ctx, &a);
+}
+
+static int sq_device_addrs(struct bw_store *st, bw_addr_cb cb, void *ctx)
+{
+    struct cb_ctx c = { (void *)cb, ctx };
+
+    return each_row(sq(st), "SELECT ip FROM devices ORDER BY ip", addr_row, &c);
+}
+
+static int sq_contacts_replace(struct bw_store *st, const struct bw_contact_row *rows, size_t n)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt;
+    int rc = exec_sql(s, "SAVEPOINT contacts; DELETE FROM contacts;", NULL);
+
+    if (rc != BW_OK)
+        return rc;
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO contacts (name, scope, email, webhook, role, "
+                                  "parent) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &stmt,
+                           NULL) != SQLITE_OK) {
+        sqlite3_exec(s->db, "ROLLBACK TO contacts; RELEASE contacts;", NULL, NULL, NULL);
+        return BW_EBACKEND;
+    }
+    for (size_t i = 0; rc == BW_OK && i < n; i++) {
+        sqlite3_bind_text(stmt, 1, rows[i].name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 2, rows[i].scope, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 3, rows[i].email, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 4, rows[i].webhook, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 5, rows[i].role, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 6, rows[i].parent, -1, SQLITE_STATIC);
+        rc = step_done(stmt);
+    }
+    sqlite3_finalize(stmt);
+    if (rc != BW_OK) {
+        sqlite3_exec(s->db, "ROLLBACK TO contacts; RELEASE contacts;", NULL, NULL, NULL);
+        return rc;
+    }
+    return exec_sql(s, "RELEASE contacts;", NULL);
+}
+
+static int contact_row(sqlite3_stmt *stmt, void *arg)
+{
+    struct cb_ctx *c = arg;
+    struct bw_contact_row r;
+
+    copy_col(r.name, sizeof(r.name), stmt, 0);
+    copy_col(r.scope, sizeof(r.scope), stmt, 1);
+    copy_col(r.email, sizeof(r.email), stmt, 2);
+    copy_col(r.webhook, sizeof(r.webhook), stmt, 3);
+    copy_col(r.role, sizeof(r.role), stmt, 4);
+    copy_col(r.parent, sizeof(r.parent), stmt, 5);
+    return ((bw_contact_cb)c->cb)(c->ctx, &r);
+}
+
+static int sq_contacts_list(struct bw_store *st, bw_contact_cb cb, void *ctx)
+{
+    struct cb_ctx c = { (void *)cb, ctx };
+
+    return each_row(sq(st), "SELECT name, scope, email, webhook, role, parent FROM contacts "
+                            "ORDER BY name", contact_row, &c);
+}
+
+static int sq_vertical_put(struct bw_store *st, uint32_t asn, const char *vertical)
+{
+    sqlite3_stmt *stmt;
+    int rc;
+
+    if (sqlite3_prepare_v2(sq(st)->db, "INSERT OR REPLACE INTO vertical_overrides (asn, "
+                                       "vertical) VALUES (?1, ?2)", -1, &stmt, NULL) != SQLITE_OK)
+        return BW_EBACKEND;
+    sqlite3_bind_int64(stmt, 1, asn);
+    sqlite3_bind_text(stmt, 2, vertical, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_DONE ? BW_OK : map_rc(rc);
+}
+
+static int vertical_row(sqlite3_stmt *stmt, void *arg)
+{
+    struct cb_ctx *c = arg;
+
+    return ((bw_vertical_cb)c->cb)(c->ctx, (uint32_t)sqlite3_column_int64(stmt, 0),
+                                   col_text(stmt, 1));
+}
+
+static int sq_vertical_list(struct bw_store *st, bw_vertical_cb cb, void *ctx)
+{
+    struct cb_ctx c = { (void *)cb, ctx };
+
+    return each_row(sq(st), "SELECT asn, vertical FROM vertical_overrides ORDER BY asn",
+                    vertical_row, &c);
+}
+
+static int sq_advisory_put(struct bw_store *st, const struct bw_advisory_row *row)
+{
+    sqlite3_stmt *stmt;
+    int rc;
+
+    if (sqlite3_prepare_v2(sq(st)->db, "INSERT OR REPLACE INTO advisories (id, vendor, product, "
+                                       "name, action, added_at, source) VALUES (?1, ?2, ?3, ?4, "
+                                       "?5, ?6, ?7)", -1, &stmt, NULL) != SQLITE_OK)
+        return BW_EBACKEND;
+    sqlite3_bind_text(stmt, 1, row->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, row->vendor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, row->product, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, row->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 5, row->action, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 6, row->added_s);
+    sqlite3_bind_text(stmt, 7, row->source, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_DONE ? BW_OK : map_rc(rc);
+}
+
+static int advisory_row(sqlite3_stmt *stmt, void *arg)
+{
+    struct cb_ctx *c = arg;
+    struct bw_advisory_row r;
+
+    copy_col(r.id, sizeof(r.id), stmt, 0);
+    copy_col(r.vendor, sizeof(r.vendor), stmt, 1);
+    copy_col(r.product, sizeof(r.product), stmt, 2);
+    copy_col(r.name, sizeof(r.name), stmt, 3);
+    copy_col(r.action, sizeof(r.action), stmt, 4);
+    r.added_s = sqlite3_column_int64(stmt, 5);
+    copy_col(r.source, sizeof(r.source), stmt, 6);
+    return ((bw_advisory_cb)c->cb)(c->ctx, &r);
+}
+
+static int sq_advisory_list(struct bw_store *st, bw_advisory_cb cb, void *ctx)
+{
+    struct cb_ctx c = { (void *)cb, ctx };
+
+    return each_row(sq(st), "SELECT id, vendor, product, name, action, added_at, source FROM "
+                            "advisories ORDER BY added_at DESC, id", advisory_row, &c);
+}
+
 static int sq_allow_add(struct bw_store *st, const struct bw_prefix *p, const char *note,
                         int64_t now_s)
 {
@@ -1000,6 +1291,14 @@ static const struct bw_store_ops sqlite_ops = {
     .device_walk = sq_device_walk,
     .report_recent = sq_report_recent,
     .counts = sq_counts,
+    .device_enrich = sq_device_enrich,
+    .device_addrs = sq_device_addrs,
+    .contacts_replace = sq_contacts_replace,
+    .contacts_list = sq_contacts_list,
+    .vertical_put = sq_vertical_put,
+    .vertical_list = sq_vertical_list,
+    .advisory_put = sq_advisory_put,
+    .advisory_list = sq_advisory_list,
     .allow_add = sq_allow_add,
     .allow_remove = sq_allow_remove,
     .allow_list = sq_allow_list,

@@ -143,6 +143,47 @@ int bw_store_counts(struct bw_store *st, struct bw_store_counts *out)
     return st->ops->counts(st, out);
 }
 
+int bw_store_device_enrich(struct bw_store *st, const struct bw_addr *a,
+                           const struct bw_enrichment *e, unsigned mask, int64_t now_s)
+{
+    return st->ops->device_enrich(st, a, e, mask, now_s);
+}
+
+int bw_store_device_addrs(struct bw_store *st, bw_addr_cb cb, void *ctx)
+{
+    return st->ops->device_addrs(st, cb, ctx);
+}
+
+int bw_store_contacts_replace(struct bw_store *st, const struct bw_contact_row *rows, size_t n)
+{
+    return st->ops->contacts_replace(st, rows, n);
+}
+
+int bw_store_contacts_list(struct bw_store *st, bw_contact_cb cb, void *ctx)
+{
+    return st->ops->contacts_list(st, cb, ctx);
+}
+
+int bw_store_vertical_put(struct bw_store *st, uint32_t asn, const char *vertical)
+{
+    return st->ops->vertical_put(st, asn, vertical);
+}
+
+int bw_store_vertical_list(struct bw_store *st, bw_vertical_cb cb, void *ctx)
+{
+    return st->ops->vertical_list(st, cb, ctx);
+}
+
+int bw_store_advisory_put(struct bw_store *st, const struct bw_advisory_row *row)
+{
+    return st->ops->advisory_put(st, row);
+}
+
+int bw_store_advisory_list(struct bw_store *st, bw_advisory_cb cb, void *ctx)
+{
+    return st->ops->advisory_list(st, cb, ctx);
+}
+
 int bw_store_allow_add(struct bw_store *st, const struct bw_prefix *p, const char *note,
                        int64_t now_s)
 {

@@ -78,8 +78,38 @@ BW_MUSTCHECK int bw_store_evidence_merge(struct bw_store *st, const struct bw_ad
 BW_MUSTCHECK int bw_store_network_merge(struct bw_store *st, const struct bw_prefix *net,
                                         int64_t reporter_id, const struct bw_evidence *add);
 
+/* What enrichment found out about a device ("" / 0 = unknown). */
+struct bw_enrichment {
+    uint32_t asn;
+    char as_org[128];
+    char prefix[BW_PREFIX_TEXT_MAX];
+    char country[3];
+    char region[64];
+    char city[64];
+    char vertical[16];
+    char contact[64];       /* contact name */
+    char device_type[64];
+    char device_vendor[64];
+    char device_model[64];
+    char device_os[64];
+    char device_software[64];
+    char device_version[32];
+    char device_matched[160]; /* which fingerprint or source said so */
+    int64_t enriched_s;     /* when the network part was last set; 0 = never */
+};
+
+enum bw_enrich_part {
+    BW_ENRICH_NETWORK = 1, /* asn, as_org, prefix, country, region, city, vertical, contact */
+    BW_ENRICH_DEVICE = 2,  /* the device_* fields */
+};
+
+/* Writes the parts of an enrichment given in mask to the device row. */
+BW_MUSTCHECK int bw_store_device_enrich(struct bw_store *st, const struct bw_addr *a,
+                                        const struct bw_enrichment *e, unsigned mask,
+                                        int64_t now_s);
+
 /* A device and its aggregate state. The aggregates are derived from its evidence records
- * when read (never stored twice); enrichment fields are filled by later modules. */
+ * when read (never stored twice); en holds what enrichment stored. */
 struct bw_device {
     struct bw_addr addr;
     int64_t first_seen_s;  /* over all its evidence; 0 when none */
@@ -88,6 +118,7 @@ struct bw_device {
     uint32_t reporters;
     bw_catmask cats;
     int64_t created_s;     /* when it was first stored */
+    struct bw_enrichment en;
 };
 
 /* Creates the device row when missing; *is_new tells whether it did. */
@@ -137,6 +168,46 @@ struct bw_store_counts {
     uint64_t allowlist;
 };
 BW_MUSTCHECK int bw_store_counts(struct bw_store *st, struct bw_store_counts *out);
+
+/* Every stored device address, in address order (for re-enrichment). */
+typedef int (*bw_addr_cb)(void *ctx, const struct bw_addr *a);
+BW_MUSTCHECK int bw_store_device_addrs(struct bw_store *st, bw_addr_cb cb, void *ctx);
+
+/* ---- operator knowledge: contacts, sector overrides, advisories ---- */
+
+/* A stored contact row, as imported. */
+struct bw_contact_row {
+    char name[64];
+    char scope[512];
+    char email[128];
+    char webhook[256];
+    char role[16];
+    char parent[64];
+};
+/* Replaces the whole contacts table with rows[0..n) in one transaction. */
+BW_MUSTCHECK int bw_store_contacts_replace(struct bw_store *st, const struct bw_contact_row *rows,
+                                           size_t n);
+typedef int (*bw_contact_cb)(void *ctx, const struct bw_contact_row *row);
+BW_MUSTCHECK int bw_store_contacts_list(struct bw_store *st, bw_contact_cb cb, void *ctx);
+
+/* Operator sector overrides: asn -> vertical name. put replaces one; list visits all. */
+BW_MUSTCHECK int bw_store_vertical_put(struct bw_store *st, uint32_t asn, const char *vertical);
+typedef int (*bw_vertical_cb)(void *ctx, uint32_t asn, const char *vertical);
+BW_MUSTCHECK int bw_store_vertical_list(struct bw_store *st, bw_vertical_cb cb, void *ctx);
+
+/* Advisories (remediation knowledge): id is unique; put inserts or replaces. */
+struct bw_advisory_row {
+    char id[32];
+    char vendor[64];
+    char product[128];
+    char name[256];
+    char action[512];
+    int64_t added_s;
+    char source[16]; /* "kev" or "note" */
+};
+BW_MUSTCHECK int bw_store_advisory_put(struct bw_store *st, const struct bw_advisory_row *row);
+typedef int (*bw_advisory_cb)(void *ctx, const struct bw_advisory_row *row);
+BW_MUSTCHECK int bw_store_advisory_list(struct bw_store *st, bw_advisory_cb cb, void *ctx);
 
 /* ---- allowlist ---- */
 

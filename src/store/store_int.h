@@ -36,6 +36,15 @@ struct bw_store_ops {
     int (*report_recent)(struct bw_store *st, const struct bw_addr *a, size_t limit,
                          bw_report_cb cb, void *ctx);
     int (*counts)(struct bw_store *st, struct bw_store_counts *out);
+    int (*device_enrich)(struct bw_store *st, const struct bw_addr *a,
+                         const struct bw_enrichment *e, unsigned mask, int64_t now_s);
+    int (*device_addrs)(struct bw_store *st, bw_addr_cb cb, void *ctx);
+    int (*contacts_replace)(struct bw_store *st, const struct bw_contact_row *rows, size_t n);
+    int (*contacts_list)(struct bw_store *st, bw_contact_cb cb, void *ctx);
+    int (*vertical_put)(struct bw_store *st, uint32_t asn, const char *vertical);
+    int (*vertical_list)(struct bw_store *st, bw_vertical_cb cb, void *ctx);
+    int (*advisory_put)(struct bw_store *st, const struct bw_advisory_row *row);
+    int (*advisory_list)(struct bw_store *st, bw_advisory_cb cb, void *ctx);
     int (*allow_add)(struct bw_store *st, const struct bw_prefix *p, const char *note,
                      int64_t now_s);
     int (*allow_remove)(struct bw_store *st, const struct bw_prefix *p);
