@@ -103,8 +103,8 @@ int bw_cli_enricher_open(struct bw_cli *cli, struct bw_store *st, unsigned what,
         data_path(cli, "recog", path, sizeof(path));
         if (bw_recog_open(&ce->recog, path, &fingerprints, &skipped, &d) != BW_OK)
             bw_log_warn("enrich: no device fingerprints (%s); %s", d.msg, FETCH_HINT);
-        else if (skipped > 0)
-            bw_log_info("enrich: %zu Recog fingerprints loaded, %zu skipped (%s)",
+        else if (skipped > 0) /* Recog patterns PCRE2 rejects: said once, then left out */
+            bw_log_warn("enrich: %zu Recog fingerprints loaded, %zu skipped (%s)",
                         fingerprints, skipped, d.msg);
     }
     if (rc == BW_OK && (what & BW_SRC_CONTACTS)) {
@@ -665,33 +665,36 @@ int bw_cmd_vertical(struct bw_cli *cli, int argc, char **argv)
 
 /* ---- advisory ---- */
 
-int bw_cmd_advisory(struct bw_cli *cli, int argc, char **argv)
+static void advisory_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: botwatch advisory import FILE\n"
+            "       botwatch advisory add --vendor V --product P --action TEXT [--name N]\n"
+            "       botwatch advisory list [--json]\n"
+            "\n"
+            "Remediation knowledge: 'import' reads CISA's Known Exploited Vulnerabilities\n"
+            "catalog (JSON); 'add' records an operator's own note for a vendor and product.\n"
+            "Lookups and notices show the entries that match a device's vendor and product,\n"
+            "with the action to take.\n");
+}
+
+static int advisory_import(struct bw_cli *cli, const char *path)
 {
     struct bw_advisories *set;
     struct bw_store *st;
     struct bw_diag d = { "" };
     size_t len = 0, skipped = 0, n;
-    char *json;
+    char *json = read_all(path, 256u << 20, &len);
     int rc;
 
-    if (bw_cli_wants_help(argc, argv) || argc != 3 || strcmp(argv[1], "import") != 0) {
-        bool help = bw_cli_wants_help(argc, argv);
-
-        fprintf(help ? stdout : stderr,
-                "usage: botwatch advisory import FILE\n\nImports CISA's Known Exploited "
-                "Vulnerabilities catalog (JSON): lookups and notices\nshow the entries that "
-                "match a device's vendor and product, with the action to take.\n");
-        return help ? BW_EXIT_OK : BW_EXIT_USAGE;
-    }
-    json = read_all(argv[2], 256u << 20, &len);
     if (json == NULL) {
-        bw_cli_error("advisory", "%s: cannot read (%s)", argv[2], bw_strerror(-errno));
+        bw_cli_error("advisory", "%s: cannot read (%s)", path, bw_strerror(-errno));
         return BW_EXIT_FAIL;
     }
     rc = bw_advisories_parse_kev(&set, json, len, &skipped, &d);
     free(json);
     if (rc != BW_OK) {
-        bw_cli_error("advisory", "%s: %s", argv[2], d.msg[0] ? d.msg : bw_strerror(rc));
+        bw_cli_error("advisory", "%s: %s", path, d.msg[0] ? d.msg : bw_strerror(rc));
         return BW_EXIT_FAIL;
     }
     if (bw_cli_open_store(cli, &st) != BW_OK) {
@@ -721,6 +724,125 @@ int bw_cmd_advisory(struct bw_cli *cli, int argc, char **argv)
         bw_cli_error("advisory", "%s: %s", cli->db_path, bw_store_errmsg(st));
     else
         printf("advisory: %zu advisories imported, %zu entries skipped\n", n, skipped);
+    bw_store_close(st);
+    return rc == BW_OK ? BW_EXIT_OK : BW_EXIT_FAIL;
+}
+
+struct advisory_count {
+    size_t notes;
+    json_t *arr; /* list --json */
+};
+
+static int count_notes(void *ctx, const struct bw_advisory_row *r)
+{
+    struct advisory_count *ac = ctx;
+
+    ac->notes += strcmp(r->source, "note") == 0;
+    return 0;
+}
+
+static int print_advisory(void *ctx, const struct bw_advisory_row *r)
+{
+    struct advisory_count *ac = ctx;
+    char t[BW_TIME_TEXT_MAX];
+
+    if (ac->arr != NULL)
+        json_array_append_new(ac->arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
+                                                 r->id, "vendor", r->vendor, "product",
+                                                 r->product, "name", r->name, "action",
+                                                 r->action, "added",
+                                                 bw_time_format(r->added_s, t), "source",
+                                                 r->source));
+    else
+        printf("%-16s %-20s %-28s %s\n", r->id, r->vendor, r->product, r->name);
+    return 0;
+}
+
+static int advisory_add(struct bw_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "vendor", required_argument, NULL, 'v' },
+        { "product", required_argument, NULL, 'p' },
+        { "action", required_argument, NULL, 'a' },
+        { "name", required_argument, NULL, 'n' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct bw_advisory_row row = { .added_s = cli->now_s };
+    struct advisory_count ac = { 0 };
+    const char *vendor = NULL, *product = NULL, *action = NULL, *name = NULL;
+    struct bw_store *st;
+    int c, rc;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "v:p:a:n:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'v': vendor = optarg; break;
+        case 'p': product = optarg; break;
+        case 'a': action = optarg; break;
+        case 'n': name = optarg; break;
+        default: advisory_usage(stderr); return BW_EXIT_USAGE;
+        }
+    }
+    if (vendor == NULL || product == NULL || action == NULL || vendor[0] == '\0' ||
+        product[0] == '\0' || action[0] == '\0' || optind + 1 != argc) {
+        bw_cli_error("advisory", "add needs --vendor, --product and --action");
+        return BW_EXIT_USAGE;
+    }
+    if (strlen(vendor) >= sizeof(row.vendor) || strlen(product) >= sizeof(row.product) ||
+        strlen(action) >= sizeof(row.action) || (name && strlen(name) >= sizeof(row.name))) {
+        bw_cli_error("advisory", "a field is too long (vendor %zu, product %zu, action %zu, "
+                     "name %zu bytes at most)", sizeof(row.vendor) - 1, sizeof(row.product) - 1,
+                     sizeof(row.action) - 1, sizeof(row.name) - 1);
+        return BW_EXIT_USAGE;
+    }
+    if (bw_cli_open_store(cli, &st) != BW_OK)
+        return BW_EXIT_FAIL;
+    rc = bw_store_advisory_list(st, count_notes, &ac);
+    snprintf(row.id, sizeof(row.id), "note:%zu", ac.notes + 1);
+    snprintf(row.vendor, sizeof(row.vendor), "%s", vendor);
+    snprintf(row.product, sizeof(row.product), "%s", product);
+    snprintf(row.action, sizeof(row.action), "%s", action);
+    snprintf(row.name, sizeof(row.name), "%s", name != NULL ? name : "operator note");
+    snprintf(row.source, sizeof(row.source), "note");
+    if (rc == BW_OK)
+        rc = bw_store_advisory_put(st, &row);
+    if (rc != BW_OK)
+        bw_cli_error("advisory", "%s: %s", cli->db_path, bw_store_errmsg(st));
+    else
+        printf("advisory: %s added for %s %s\n", row.id, row.vendor, row.product);
+    bw_store_close(st);
+    return rc == BW_OK ? BW_EXIT_OK : BW_EXIT_FAIL;
+}
+
+int bw_cmd_advisory(struct bw_cli *cli, int argc, char **argv)
+{
+    struct advisory_count ac = { 0 };
+    struct bw_store *st;
+    bool json;
+    int rc;
+
+    if (bw_cli_wants_help(argc, argv)) {
+        advisory_usage(stdout);
+        return BW_EXIT_OK;
+    }
+    if (argc >= 2 && strcmp(argv[1], "add") == 0)
+        return advisory_add(cli, argc, argv);
+    if (argc == 3 && strcmp(argv[1], "import") == 0)
+        return advisory_import(cli, argv[2]);
+    json = argc == 3 && strcmp(argv[2], "--json") == 0;
+    if (argc < 2 || strcmp(argv[1], "list") != 0 || argc > 3 || (argc == 3 && !json)) {
+        advisory_usage(stderr);
+        return BW_EXIT_USAGE;
+    }
+    if (bw_cli_open_store(cli, &st) != BW_OK)
+        return BW_EXIT_FAIL;
+    ac.arr = json ? json_array() : NULL;
+    rc = bw_store_advisory_list(st, print_advisory, &ac);
+    if (rc == BW_OK && ac.arr != NULL) {
+        json_dumpf(ac.arr, stdout, JSON_COMPACT);
+        putchar('\n');
+    }
+    json_decref(ac.arr);
     bw_store_close(st);
     return rc == BW_OK ? BW_EXIT_OK : BW_EXIT_FAIL;
 }

@@ -51,8 +51,25 @@ static void print_text(const struct bw_ingest_stats *s)
            (unsigned long long)s->new_devices);
     if (s->networks > 0)
         printf(", %llu networks", (unsigned long long)s->networks);
-    printf("; %.2f s, %.0f reports/s\n", s->seconds,
+    printf("; %.2f s, %.0f reports/s", s->seconds,
            s->seconds > 0 ? (double)(s->accepted + s->duplicates) / s->seconds : 0.0);
+    for (int i = 0; i < BW_INGEST_FORMATS_MAX && s->by_format[i].format != NULL; i++) {
+        const struct bw_format_stats *f = &s->by_format[i];
+        uint64_t n = 0;
+
+        for (int r = 0; r < BW_REJECT_COUNT; r++)
+            n += f->rejected[r];
+        printf("%s%s: %llu lines, %llu rejected", i == 0 ? " [" : "; ", f->format,
+               (unsigned long long)f->lines, (unsigned long long)n);
+        for (int r = 0, k = 0; r < BW_REJECT_COUNT; r++) {
+            if (f->rejected[r] > 0)
+                printf("%s%s %llu", k++ ? ", " : " (", bw_reject_name((enum bw_reject)r),
+                       (unsigned long long)f->rejected[r]);
+        }
+        if (n > 0)
+            putchar(')');
+    }
+    printf("%s\n", s->by_format[0].format != NULL ? "]" : "");
 }
 
 static void print_json(const struct bw_ingest_stats *s)
@@ -74,6 +91,24 @@ static void print_json(const struct bw_ingest_stats *s)
     json_object_set_new(o, "batches", json_integer((json_int_t)s->batches));
     json_object_set_new(o, "files_failed", json_integer((json_int_t)s->files_failed));
     json_object_set_new(o, "seconds", json_real(s->seconds));
+    {
+        json_t *fm = json_object();
+
+        for (int i = 0; i < BW_INGEST_FORMATS_MAX && s->by_format[i].format != NULL; i++) {
+            const struct bw_format_stats *f = &s->by_format[i];
+            json_t *fr = json_object();
+
+            for (int r = 0; r < BW_REJECT_COUNT; r++) {
+                if (f->rejected[r] > 0)
+                    json_object_set_new(fr, bw_reject_name((enum bw_reject)r),
+                                        json_integer((json_int_t)f->rejected[r]));
+            }
+            json_object_set_new(fm, f->format,
+                                json_pack("{s:I, s:I, s:o}", "files", (json_int_t)f->files,
+                                          "lines", (json_int_t)f->lines, "rejected", fr));
+        }
+        json_object_set_new(o, "formats", fm);
+    }
     json_object_set_new(o, "rate", json_real(s->seconds > 0 ? (double)(s->accepted +
                                                                 s->duplicates) / s->seconds
                                                           : 0.0));

@@ -206,6 +206,7 @@ struct bw_ingest {
     struct fpset devices;          /* writer's */
     const char *path;             /* input being read, for messages */
     const char *format_reporter;  /* the reporter a feed is imported as, or NULL */
+    struct bw_format_stats *format_stats; /* the slot of the format being read, or NULL */
     uint64_t shown[BW_REJECT_COUNT];
     long fault_batch;             /* BOTWATCH_FAULT=kill-in-batch:N, for crash tests */
     struct timespec t0;
@@ -324,6 +325,8 @@ uint64_t bw_ingest_rejected_total(const struct bw_ingest_stats *s)
 static void reject(struct bw_ingest *in, uint64_t lineno, enum bw_reject why, const char *detail)
 {
     in->stats.rejected[why]++;
+    if (in->format_stats != NULL)
+        in->format_stats->rejected[why]++;
     if (in->shown[why]++ < in->o.examples)
         bw_log_warn("ingest: %s:%llu: %s (%s)", in->path, (unsigned long long)lineno,
                     bw_reject_name(why), detail);
@@ -370,19 +373,20 @@ static int write_device(struct bw_ingest *in, const struct item *items, size_t l
     uint64_t accepted = 0;
     size_t i = lo;
     bool is_new = false;
-    int rc = net.len > 0 ? BW_OK : bw_store_device_ensure(in->st, addr, now_s, &is_new);
+    struct bw_enrichment en;
+    unsigned mask = 0;
+    bool exists = true;
+    int rc = BW_OK;
 
-    if (rc != BW_OK)
-        return rc;
-    if (net.len == 0 && in->o.enricher != NULL) {
-        struct bw_enrichment en = { 0 };
-        unsigned mask = 0;
-
-        if (is_new) {
+    if (net.len == 0 && in->o.enricher == NULL) {
+        rc = bw_store_device_ensure(in->st, addr, now_s, &is_new);
+    } else if (net.len == 0) {
+        /* a new device is created with what enrichment knows, in one statement */
+        rc = bw_store_device_exists(in->st, addr, &exists);
+        memset(&en, 0, sizeof(en));
+        if (rc == BW_OK && !exists)
             bw_enrich_network(in->o.enricher, addr, &en);
-            mask |= BW_ENRICH_NETWORK;
-        }
-        for (size_t k = lo; k < hi; k++) {
+        for (size_t k = lo; rc == BW_OK && k < hi; k++) {
             if ((items[k].r.banner != NULL || items[k].r.device_vendor != NULL ||
                  items[k].r.device_type != NULL || items[k].r.device_model != NULL) &&
                 bw_enrich_device(in->o.enricher, &items[k].r, &en)) {
@@ -390,12 +394,15 @@ static int write_device(struct bw_ingest *in, const struct item *items, size_t l
                 break;
             }
         }
-        if (mask != 0) {
+        if (rc == BW_OK && !exists) {
+            rc = bw_store_device_create(in->st, addr, now_s, &en);
+            is_new = true;
+        } else if (rc == BW_OK && mask != 0) {
             rc = bw_store_device_enrich(in->st, addr, &en, mask, now_s);
-            if (rc != BW_OK)
-                return rc;
         }
     }
+    if (rc != BW_OK)
+        return rc;
     while (i < hi) {
         int64_t rid = items[i].reporter_id;
         struct bw_evidence ev = { 0 };
@@ -602,7 +609,21 @@ static void on_format(void *ctx, const struct bw_parser *p)
 {
     struct bw_ingest *in = ctx;
 
+    const char *name = bw_parser_format(p);
+    size_t i;
+
     in->format_reporter = bw_parser_default_reporter(p);
+    for (i = 0; i < BW_INGEST_FORMATS_MAX; i++) {
+        struct bw_format_stats *f = &in->stats.by_format[i];
+
+        if (f->format == NULL || strcmp(f->format, name) == 0) {
+            f->format = name; /* format names are static strings of the registry */
+            f->files++;
+            in->format_stats = f;
+            return;
+        }
+    }
+    in->format_stats = NULL;
 }
 
 int bw_ingest_file(struct bw_ingest *in, const char *path, struct bw_diag *d)
@@ -625,8 +646,11 @@ int bw_ingest_file(struct bw_ingest *in, const char *path, struct bw_diag *d)
     ro.parser.now_s = in->o.now_s;
     in->path = strcmp(path, "-") == 0 ? "stdin" : path;
     in->format_reporter = NULL;
+    in->format_stats = NULL;
     rc = bw_read_file(path, &ro, &lines, d);
     in->stats.lines += lines;
+    if (in->format_stats != NULL)
+        in->format_stats->lines += lines;
     if (atomic_load(&in->store_rc) != BW_OK) {
         *d = in->store_diag;
         return atomic_load(&in->store_rc);

@@ -58,6 +58,16 @@ struct bw_ingest_opts {
     const struct bw_enricher *enricher; /* NULL: no enrichment */
 };
 
+#define BW_INGEST_FORMATS_MAX 16
+
+/* What one format read: which parser rejected what. */
+struct bw_format_stats {
+    const char *format; /* NULL: unused slot */
+    uint64_t files;
+    uint64_t lines;
+    uint64_t rejected[BW_REJECT_COUNT];
+};
+
 struct bw_ingest_stats {
     uint64_t lines;
     uint64_t accepted;   /* reports stored */
@@ -68,6 +78,7 @@ struct bw_ingest_stats {
     uint64_t networks;   /* network listings (prefixes) that got new reports */
     uint64_t batches;
     uint64_t files_failed; /* inputs that could not be read */
+    struct bw_format_stats by_format[BW_INGEST_FORMATS_MAX];
     double seconds;
 };
 

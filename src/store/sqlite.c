@@ -143,6 +143,8 @@ enum stmt_id {
     S_REPORT_INSERT,
     S_EVIDENCE_MERGE,
     S_DEVICE_ENSURE,
+    S_DEVICE_EXISTS,
+    S_DEVICE_CREATE,
     S_DEVICE_SET_NETWORK,
     S_DEVICE_SET_DEVICE,
     S_NETWORK_MERGE,
@@ -193,6 +195,12 @@ static const char *const stmt_sql[S_COUNT] = {
                       "n.mass_at, n.categories, r.name, r.trust, r.org FROM networks n "
                       "JOIN reporters r ON r.id = n.reporter_id WHERE n.prefix = ?1 AND n.len = ?2",
     [S_DEVICE_GET] = "SELECT created_at, " ENRICH_COLUMNS " FROM devices WHERE ip = ?1",
+    [S_DEVICE_EXISTS] = "SELECT 1 FROM devices WHERE ip = ?1",
+    [S_DEVICE_CREATE] = "INSERT OR IGNORE INTO devices (ip, created_at, asn, as_org, prefix, "
+                        "country, region, city, vertical, contact, device_type, device_vendor, "
+                        "device_model, device_os, device_software, device_version, "
+                        "device_matched, enriched_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                        "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?2)",
     [S_DEVICE_SET_NETWORK] = "UPDATE devices SET asn = ?2, as_org = ?3, prefix = ?4, country = ?5, "
                              "region = ?6, city = ?7, vertical = ?8, contact = ?9, "
                              "enriched_at = ?10 WHERE ip = ?1",
@@ -1036,6 +1044,47 @@ static int sq_device_enrich(struct bw_store *st, const struct bw_addr *a,
     return rc;
 }
 
+static int sq_device_exists(struct bw_store *st, const struct bw_addr *a, bool *exists)
+{
+    sqlite3_stmt *stmt = prep(sq(st), S_DEVICE_EXISTS);
+    int rc;
+
+    bind_addr(stmt, 1, a);
+    rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return map_rc(rc);
+    *exists = rc == SQLITE_ROW;
+    return BW_OK;
+}
+
+static int sq_device_create(struct bw_store *st, const struct bw_addr *a, int64_t now_s,
+                            const struct bw_enrichment *e)
+{
+    sqlite3_stmt *stmt = prep(sq(st), S_DEVICE_CREATE);
+
+    bind_addr(stmt, 1, a);
+    sqlite3_bind_int64(stmt, 2, now_s);
+    if (e->asn != 0)
+        sqlite3_bind_int64(stmt, 3, e->asn);
+    bind_text_or_empty_null(stmt, 4, e->as_org);
+    bind_text_or_empty_null(stmt, 5, e->prefix);
+    bind_text_or_empty_null(stmt, 6, e->country);
+    bind_text_or_empty_null(stmt, 7, e->region);
+    bind_text_or_empty_null(stmt, 8, e->city);
+    bind_text_or_empty_null(stmt, 9, e->vertical);
+    bind_text_or_empty_null(stmt, 10, e->contact);
+    bind_text_or_empty_null(stmt, 11, e->device_type);
+    bind_text_or_empty_null(stmt, 12, e->device_vendor);
+    bind_text_or_empty_null(stmt, 13, e->device_model);
+    bind_text_or_empty_null(stmt, 14, e->device_os);
+    bind_text_or_empty_null(stmt, 15, e->device_software);
+    bind_text_or_empty_null(stmt, 16, e->device_version);
+    bind_text_or_empty_null(stmt, 17, e->device_matched);
+    return step_done(stmt);
+}
+
 /* Runs a one-off query and hands each row to fn. */
 static int each_row(struct sq_store *s, const char *sql, int (*fn)(sqlite3_stmt *, void *),
                     void *ctx)
@@ -1284,6 +1333,8 @@ static const struct bw_store_ops sqlite_ops = {
     .report_insert = sq_report_insert,
     .evidence_merge = sq_evidence_merge,
     .device_ensure = sq_device_ensure,
+    .device_exists = sq_device_exists,
+    .device_create = sq_device_create,
     .network_merge = sq_network_merge,
     .network_walk = sq_network_walk,
     .device_get = sq_device_get,

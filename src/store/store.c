@@ -116,6 +116,17 @@ int bw_store_device_ensure(struct bw_store *st, const struct bw_addr *a, int64_t
     return st->ops->device_ensure(st, a, now_s, is_new);
 }
 
+int bw_store_device_exists(struct bw_store *st, const struct bw_addr *a, bool *exists)
+{
+    return st->ops->device_exists(st, a, exists);
+}
+
+int bw_store_device_create(struct bw_store *st, const struct bw_addr *a, int64_t now_s,
+                           const struct bw_enrichment *e)
+{
+    return st->ops->device_create(st, a, now_s, e);
+}
+
 int bw_store_device_get(struct bw_store *st, const struct bw_addr *a, struct bw_device *out)
 {
     return st->ops->device_get(st, a, out);

@@ -128,6 +128,14 @@ BW_MUSTCHECK int bw_store_device_ensure(struct bw_store *st, const struct bw_add
 BW_MUSTCHECK int bw_store_device_get(struct bw_store *st, const struct bw_addr *a,
                                      struct bw_device *out); /* BW_ENOTFOUND */
 
+/* Whether the device row exists; then bw_store_device_create() writes a new one with its
+ * enrichment in one statement (ingest's path when it enriches: a read and an insert cost less
+ * than an insert and an update). Creating an existing device changes nothing. */
+BW_MUSTCHECK int bw_store_device_exists(struct bw_store *st, const struct bw_addr *a,
+                                        bool *exists);
+BW_MUSTCHECK int bw_store_device_create(struct bw_store *st, const struct bw_addr *a,
+                                        int64_t now_s, const struct bw_enrichment *e);
+
 /* All evidence on one device with its reporters' names, trust and org: cb once with the array
  * (n may be 0), its own first, then that of every listed network containing it (ev[i].via set;
  * the device's aggregates count its own evidence only). */

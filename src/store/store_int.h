@@ -29,6 +29,9 @@ struct bw_store_ops {
     int (*network_walk)(struct bw_store *st, int64_t since_s, bw_evidence_cb cb, void *ctx);
     int (*device_ensure)(struct bw_store *st, const struct bw_addr *a, int64_t now_s,
                          bool *is_new);
+    int (*device_exists)(struct bw_store *st, const struct bw_addr *a, bool *exists);
+    int (*device_create)(struct bw_store *st, const struct bw_addr *a, int64_t now_s,
+                         const struct bw_enrichment *e);
     int (*device_get)(struct bw_store *st, const struct bw_addr *a, struct bw_device *out);
     int (*evidence_get)(struct bw_store *st, const struct bw_addr *a, bw_evidence_cb cb,
                         void *ctx);

@@ -57,14 +57,21 @@ bw lookup --json 81.2.69.160 > "$T/l.json"
 jtrue "$T/l.json" 'set(d["categories"]) == {"scan","exploit"} and "quoted" in d["recent"][0]["evidence"]' \
     && ok "CSV fields reach the lookup" || bad "CSV fields"
 
+# the summary says which parser read and rejected what
+printf '{"ip":"81.2.69.170","category":"scan"}\nnot json\n' > "$T/mixed.ndjson"
+printf 'ip,category\n81.2.69.171,scan\n1.2.3,scan\n' > "$T/mixed.csv"
+bw ingest --json "$T/mixed.ndjson" "$T/mixed.csv" > "$T/s.json" 2>/dev/null
+jtrue "$T/s.json" 'd["formats"]["ndjson"]["rejected"] == {"malformed": 1} and d["formats"]["csv"]["rejected"] == {"invalid_ip": 1} and d["formats"]["csv"]["lines"] == 3' \
+    && ok "per-format rejection counts" || bad "per-format" "$(cat "$T/s.json")"
+
 # list formats parse as what they claim
-bw list --format json > "$T/list.json" && jtrue "$T/list.json" 'len(d) == 53 and all("score" in x for x in d)' \
+bw list --format json > "$T/list.json" && jtrue "$T/list.json" 'len(d) == 55 and all("score" in x for x in d)' \
     && ok "list --format json" || bad "list json"
 bw list --format csv > "$T/list.csv"
-python3 -c 'import csv,sys; rows=list(csv.DictReader(open(sys.argv[1]))); sys.exit(0 if len(rows)==53 and rows[0]["ip"] else 1)' "$T/list.csv" \
+python3 -c 'import csv,sys; rows=list(csv.DictReader(open(sys.argv[1]))); sys.exit(0 if len(rows)==55 and rows[0]["ip"] else 1)' "$T/list.csv" \
     && ok "list --format csv" || bad "list csv"
 [ "$(bw list --limit 5 | wc -l)" -eq 5 ] && ok "list --limit" || bad "list --limit"
-bw status --json > "$T/st.json" && jtrue "$T/st.json" 'd["devices"] == 53 and d["reports"] == 53' \
+bw status --json > "$T/st.json" && jtrue "$T/st.json" 'd["devices"] == 55 and d["reports"] == 55' \
     && ok "status counts" || bad "status"
 
 # lookup text and the never-seen / non-public answers

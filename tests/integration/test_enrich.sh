@@ -51,6 +51,14 @@ jtrue "$T/a2.json" 'd["vertical"] == "education"' && ok "override wins after enr
 if [ -f "$KEV" ]; then
     bw advisory import "$KEV" >/dev/null && ok "KEV catalog imports" || bad "KEV import"
 fi
+bw advisory add --vendor Netwave --product "IP Camera" --action "Replace it: no fix exists" \
+    --name "Netwave camera takeover" >/dev/null && ok "an operator note is added" || bad "note add"
+bw lookup --json 81.2.69.142 > "$T/a3.json"
+jtrue "$T/a3.json" 'any(a["id"] == "note:1" and "Replace" in a["action"] for a in d["advisories"])' \
+    && ok "the note reaches the camera's lookup" || bad "note in lookup" "$(cat "$T/a3.json")"
+bw advisory list --json > "$T/adv.json"
+jtrue "$T/adv.json" 'sum(1 for a in d if a["source"] == "note") == 1 and len(d) > 1000' \
+    && ok "advisory list" || bad "advisory list"
 bw list --format json --country GB > "$T/l.json"
 jtrue "$T/l.json" 'len(d) == 2 and all(r["country"] == "GB" and r["asn"] == 20712 for r in d)' \
     && ok "list --country filters and carries enrichment" || bad "list country"
