@@ -26,6 +26,27 @@ echo "(again: the same file adds nothing)"
 "$BW" --db "$DB" --now "$NOW" ingest demo/reports.ndjson
 
 echo
+echo "== real evidence: an OpenSSH auth.log, Feodo Tracker's C2 list (trusted), Spamhaus DROP"
+"$BW" --db "$DB" --now "$NOW" reporter add feodo --trust high
+"$BW" --db "$DB" --now "$NOW" reporter add droplist --trust high
+"$BW" --db "$DB" --now "$NOW" ingest --year 2026 tests/fixtures/sshd/elastic-auth.log
+"$BW" --db "$DB" --now "$NOW" ingest tests/fixtures/feodo/feodo_ipblocklist.csv
+"$BW" --db "$DB" --now "$NOW" ingest --format droplist tests/fixtures/droplist/drop.txt
+"$BW" --now "$NOW" parse --format sshd tests/fixtures/sshd/OpenSSH_2k.log 2>/dev/null | head -n 2
+
+echo
+echo "== who answers for what: contacts, and the KEV catalog for advice"
+cat > demo/contacts.csv <<CSV
+name,scope,email,webhook,role,parent
+cert-de,DE,cert@cert-de.example,,cert,
+cert-us,US,cert@cert-us.example,,cert,
+hoster-abuse,AS14061 AS16276 AS24940,abuse@hoster.example,,isp,cert-de
+CSV
+"$BW" --db "$DB" --now "$NOW" contact import demo/contacts.csv
+"$BW" --db "$DB" --now "$NOW" advisory import tests/fixtures/kev/known_exploited_vulnerabilities.json
+"$BW" --db "$DB" --now "$NOW" enrich --all
+
+echo
 echo "== list --listed (head)"
 "$BW" --db "$DB" --now "$NOW" list --listed --format csv --limit 8
 
@@ -39,6 +60,11 @@ if [ -n "$unlisted" ]; then
     echo "== lookup $unlisted (reported, not listed)"
     "$BW" --db "$DB" --now "$NOW" lookup "$unlisted"
 fi
+net=$(grep -v '^;' tests/fixtures/droplist/drop.txt | head -n 1 | awk '{print $1}')
+inside=$(python3 -c 'import ipaddress,sys; print(ipaddress.ip_network(sys.argv[1]).network_address + 1)' "$net")
+echo
+echo "== lookup $inside (inside $net, a Spamhaus DROP network: listed via the listing)"
+"$BW" --db "$DB" --now "$NOW" lookup "$inside"
 echo
 echo "== lookup --json 8.8.8.8 (never reported)"
 "$BW" --db "$DB" --now "$NOW" lookup --json 8.8.8.8

@@ -228,6 +228,37 @@ static void print_lookup_text(json_t *o)
     printf("\n  categories:");
     json_array_foreach(json_object_get(o, "categories"), i, r)
         printf(" %s", json_string_value(r));
+    if (json_is_integer(json_object_get(o, "asn")) || json_is_string(json_object_get(o, "country")))
+        printf("\n  network: AS%lld %s, %s, %s, sector %s",
+               (long long)json_integer_value(json_object_get(o, "asn")),
+               json_is_string(json_object_get(o, "as_org"))
+                   ? json_string_value(json_object_get(o, "as_org")) : "?",
+               json_is_string(json_object_get(o, "prefix"))
+                   ? json_string_value(json_object_get(o, "prefix")) : "?",
+               json_is_string(json_object_get(o, "country"))
+                   ? json_string_value(json_object_get(o, "country")) : "??",
+               json_string_value(json_object_get(o, "vertical")));
+    r = json_object_get(o, "device");
+    if (json_is_string(json_object_get(r, "vendor")) || json_is_string(json_object_get(r, "type")))
+        printf("\n  device: %s %s %s (%s)",
+               json_is_string(json_object_get(r, "vendor"))
+                   ? json_string_value(json_object_get(r, "vendor")) : "",
+               json_is_string(json_object_get(r, "type"))
+                   ? json_string_value(json_object_get(r, "type")) : "",
+               json_is_string(json_object_get(r, "model"))
+                   ? json_string_value(json_object_get(r, "model")) : "",
+               json_is_string(json_object_get(r, "matched"))
+                   ? json_string_value(json_object_get(r, "matched")) : "");
+    r = json_object_get(o, "contact");
+    if (json_is_object(r))
+        printf("\n  contact: %s <%s> (%s)", json_string_value(json_object_get(r, "name")),
+               json_is_string(json_object_get(r, "email"))
+                   ? json_string_value(json_object_get(r, "email")) : "",
+               json_string_value(json_object_get(r, "role")));
+    json_array_foreach(json_object_get(o, "advisories"), i, r)
+        printf("\n  advisory: %s %s: %s", json_string_value(json_object_get(r, "id")),
+               json_string_value(json_object_get(r, "name")),
+               json_string_value(json_object_get(r, "action")));
     printf("\n  why: %s\n", json_string_value(json_object_get(o, "why")));
     json_array_foreach(json_object_get(o, "recent"), i, r) {
         json_t *ev = json_object_get(r, "evidence");
