@@ -200,6 +200,10 @@ BW_MUSTCHECK int bw_time_parse(int64_t *out, const char *s, size_t len);
 /* "YYYY-MM-DDTHH:MM:SSZ" into buf (BW_TIME_TEXT_MAX bytes); returns buf. Times outside years
  * 0000..9999 are clamped to the nearest end. */
 char *bw_time_format(int64_t t, char *buf);
+/* Calendar arithmetic for the parsers of year-less or non-RFC 3339 stamps (proleptic
+ * Gregorian): days since 1970-01-01 of a date (m 1-12, d 1-31), and a month's length. */
+int64_t bw_days_from_civil(int64_t y, int m, int d);
+int bw_days_in_month(int64_t y, int m);
 /* The clock: the fixed time from bw_time_set_now() (--now) or else the system clock. */
 int64_t bw_time_now(void);
 void bw_time_set_now(int64_t t);

@@ -59,6 +59,21 @@ static unsigned days_in_month(unsigned y, unsigned m)
 }
 
 /* Exactly n decimal digits at s[*i]; no sign, no spaces. */
+int64_t bw_days_from_civil(int64_t y, int m, int d)
+{
+    return days_from_civil(y, (unsigned)m, (unsigned)d);
+}
+
+int bw_days_in_month(int64_t y, int m)
+{
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    static const unsigned char days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+    if (m < 1 || m > 12)
+        return 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
 static bool digits(const char *s, size_t len, size_t *i, unsigned n, unsigned *out)
 {
     unsigned v = 0;

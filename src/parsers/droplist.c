@@ -165,17 +165,6 @@ struct bw_parser *bw_parser__droplist_new(const struct bw_parser_opts *o)
     return &d->base;
 }
 
-static bool contains(const char *head, size_t len, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    for (size_t i = 0; i + n <= len; i++) {
-        if (memcmp(head + i, lit, n) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* Spamhaus' banner or SBL references; the JSON form's keys; a first line `prefix ; x`. A
  * list of bare prefixes is left to ipset. */
 int bw_parser__droplist_detect(const char *head, size_t len)
@@ -185,11 +174,11 @@ int bw_parser__droplist_detect(const char *head, size_t len)
 
     if (len > 4096)
         len = 4096;
-    if (contains(head, len, "Spamhaus") || contains(head, len, "; SBL"))
+    if (BW_HAS(head, len, "Spamhaus") || BW_HAS(head, len, "; SBL"))
         return 90;
-    if (contains(head, len, "\"cidr\"") && contains(head, len, "\"sblid\""))
+    if (BW_HAS(head, len, "\"cidr\"") && BW_HAS(head, len, "\"sblid\""))
         return 70;
-    if (contains(head, len, "{\"asn\"") && contains(head, len, "\"rir\""))
+    if (BW_HAS(head, len, "{\"asn\"") && BW_HAS(head, len, "\"rir\""))
         return 60;
     while (i < len && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
         i++;

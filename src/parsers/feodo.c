@@ -251,25 +251,14 @@ struct bw_parser *bw_parser__feodo_new(const struct bw_parser_opts *o)
     return &f->base;
 }
 
-static bool contains(const char *head, size_t len, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    for (size_t i = 0; i + n <= len; i++) {
-        if (memcmp(head + i, lit, n) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* abuse.ch's banner names the tracker; a bare header names its columns. */
 int bw_parser__feodo_detect(const char *head, size_t len)
 {
     if (len > 4096)
         len = 4096;
-    if (contains(head, len, "Feodo Tracker"))
+    if (BW_HAS(head, len, "Feodo Tracker"))
         return 90;
-    if (contains(head, len, "first_seen_utc") && contains(head, len, "dst_ip"))
+    if (BW_HAS(head, len, "first_seen_utc") && BW_HAS(head, len, "dst_ip"))
         return 80;
     return 0;
 }

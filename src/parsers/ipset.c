@@ -90,17 +90,6 @@ struct bw_parser *bw_parser__ipset_new(const struct bw_parser_opts *o)
     return &s->base;
 }
 
-static bool contains(const char *head, size_t len, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    for (size_t i = 0; i + n <= len; i++) {
-        if (memcmp(head + i, lit, n) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* FireHOL's header names the set type; otherwise a first line that is an address or prefix. */
 int bw_parser__ipset_detect(const char *head, size_t len)
 {
@@ -109,8 +98,8 @@ int bw_parser__ipset_detect(const char *head, size_t len)
 
     if (len > 4096)
         len = 4096;
-    if (contains(head, len, " hash:ip") || contains(head, len, " hash:net") ||
-        contains(head, len, "FireHOL"))
+    if (BW_HAS(head, len, " hash:ip") || BW_HAS(head, len, " hash:net") ||
+        BW_HAS(head, len, "FireHOL"))
         return 95; /* above feodo's 90: FireHOL mirrors abuse.ch lists, banner included */
     if (len >= 3 && memcmp(head, "\xef\xbb\xbf", 3) == 0)
         i = 3;

@@ -87,27 +87,6 @@ static int num(const char *s, size_t n)
     return v;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int days_in_month(int64_t y, int m)
-{
-    static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-    return m == 2 && leap ? 29 : mdays[m - 1];
-}
-
 /* The calendar year of Unix time t. */
 static int64_t year_of(int64_t t)
 {
@@ -149,18 +128,18 @@ static int syslog_time(const struct bw_parser *p, const char *s, int64_t *out)
         return BW_EMALFORMED;
     secs = hh * 3600 + mm * 60 + (ss == 60 ? 59 : ss);
     if (p->opts.year != 0) {
-        if (d > days_in_month(p->opts.year, mon))
+        if (d > bw_days_in_month(p->opts.year, mon))
             return BW_EMALFORMED;
-        *out = days_from_civil(p->opts.year, mon, d) * 86400 + secs;
+        *out = bw_days_from_civil(p->opts.year, mon, d) * 86400 + secs;
         return BW_OK;
     }
     /* the most recent year with this date (29 February: a leap year) not a day ahead of now */
     for (int64_t y = year_of(p->now_s) + 1; y > year_of(p->now_s) - 8; y--) {
         int64_t t;
 
-        if (d > days_in_month(y, mon))
+        if (d > bw_days_in_month(y, mon))
             continue;
-        t = days_from_civil(y, mon, d) * 86400 + secs;
+        t = bw_days_from_civil(y, mon, d) * 86400 + secs;
         if (t <= p->now_s + 86400) {
             *out = t;
             return BW_OK;
@@ -185,11 +164,11 @@ static int clf_time(const char *s, int64_t *out)
     ss = num(s + 18, 2);
     zh = num(s + 22, 2);
     zm = num(s + 24, 2);
-    if (mon == 0 || y < 0 || d < 1 || d > days_in_month(y, mon) || hh < 0 || hh > 23 ||
+    if (mon == 0 || y < 0 || d < 1 || d > bw_days_in_month(y, mon) || hh < 0 || hh > 23 ||
         mm < 0 || mm > 59 || ss < 0 || ss > 60 || zh < 0 || zh > 23 || zm < 0 || zm > 59)
         return BW_EMALFORMED;
     off = (zh * 60 + zm) * 60 * (s[21] == '-' ? -1 : 1);
-    *out = days_from_civil(y, mon, d) * 86400 + hh * 3600 + mm * 60 + (ss == 60 ? 59 : ss) -
+    *out = bw_days_from_civil(y, mon, d) * 86400 + hh * 3600 + mm * 60 + (ss == 60 ? 59 : ss) -
            off;
     return BW_OK;
 }

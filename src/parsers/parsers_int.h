@@ -4,6 +4,8 @@
 #ifndef BW_PARSERS_INT_H
 #define BW_PARSERS_INT_H
 
+#include <string.h>
+
 #include "parsers/parsers.h"
 
 #define BW_NAME_MAX_REPORTER 127 /* bytes of a reporter name */
@@ -31,6 +33,9 @@ struct bw_format {
 void bw_parser__init(struct bw_parser *p, const char *format, const struct bw_parser_opts *o);
 
 struct bw_parser *bw_parser__native_new(const char *format, int64_t now_s);
+
+/* True when the literal lit occurs in head[0..len) (detection of a stream's first bytes). */
+#define BW_HAS(head, len, lit) (memmem((head), (len), (lit), sizeof(lit) - 1) != NULL)
 
 /* Helpers the feed formats share (feed.c). */
 /* Splits one CSV line into cells (RFC 4180 quoting on one line); quoted cells are unescaped

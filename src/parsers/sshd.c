@@ -183,24 +183,12 @@ static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *f
 
 /* ---- time -------------------------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 static int year_of(int64_t t)
 {
     int64_t days = (t >= 0 ? t : t - 86399) / 86400;
     int y = 1970 + (int)(days / 366);
 
-    while (days_from_civil(y + 1, 1, 1) <= days)
+    while (bw_days_from_civil(y + 1, 1, 1) <= days)
         y++;
     return y;
 }
@@ -220,7 +208,7 @@ static int month_of(const char *p)
 static int64_t bsd_time(int64_t jan1, int year, int m, int d, int64_t hms)
 {
     return jan1 +
-           (days_from_civil(year, (unsigned)m, (unsigned)d) - days_from_civil(year, 1, 1)) *
+           (bw_days_from_civil(year, m, d) - bw_days_from_civil(year, 1, 1)) *
                86400 +
            hms;
 }
@@ -1475,9 +1463,9 @@ static void clock_init(struct clock *k, int64_t now_s, int year)
     k->now_s = now_s;
     k->year = year;
     k->year_now = year_of(now_s);
-    k->jan1_now = days_from_civil(k->year_now, 1, 1) * 86400;
-    k->jan1_prev = days_from_civil(k->year_now - 1, 1, 1) * 86400;
-    k->jan1_fixed = days_from_civil(year, 1, 1) * 86400;
+    k->jan1_now = bw_days_from_civil(k->year_now, 1, 1) * 86400;
+    k->jan1_prev = bw_days_from_civil(k->year_now - 1, 1, 1) * 86400;
+    k->jan1_fixed = bw_days_from_civil(year, 1, 1) * 86400;
 }
 
 struct bw_parser *bw_parser__sshd_new(const struct bw_parser_opts *o)

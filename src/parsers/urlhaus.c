@@ -385,25 +385,14 @@ struct bw_parser *bw_parser__urlhaus_new(const struct bw_parser_opts *o)
     return &u->base;
 }
 
-static bool contains(const char *head, size_t len, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    for (size_t i = 0; i + n <= len; i++) {
-        if (memcmp(head + i, lit, n) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* abuse.ch's banner names URLhaus; a bare header has the urlhaus_link column. */
 int bw_parser__urlhaus_detect(const char *head, size_t len)
 {
     if (len > 4096)
         len = 4096;
-    if (contains(head, len, "URLhaus"))
+    if (BW_HAS(head, len, "URLhaus"))
         return 90;
-    if (contains(head, len, "urlhaus_link") || contains(head, len, "urlhaus.abuse.ch/url/"))
+    if (BW_HAS(head, len, "urlhaus_link") || BW_HAS(head, len, "urlhaus.abuse.ch/url/"))
         return 80;
     return 0;
 }

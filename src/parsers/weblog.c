@@ -244,27 +244,6 @@ static int hexval(char c)
     return -1;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int days_in_month(int64_t y, int m)
-{
-    static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-    return m == 2 && leap ? 29 : mdays[m - 1];
-}
-
 static int month_index(const char *s)
 {
     static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -301,7 +280,7 @@ static int parse_clf_time(int64_t *out, const char *s, size_t len)
     hh = num(s + 12, 2);
     mm = num(s + 15, 2);
     ss = num(s + 18, 2);
-    if (mon == 0 || y < 0 || d < 1 || d > days_in_month(y, mon) || hh < 0 || hh > 23 ||
+    if (mon == 0 || y < 0 || d < 1 || d > bw_days_in_month(y, mon) || hh < 0 || hh > 23 ||
         mm < 0 || mm > 59 || ss < 0 || ss > 60)
         return BW_EMALFORMED;
     if (len > 20) {
@@ -317,7 +296,7 @@ static int parse_clf_time(int64_t *out, const char *s, size_t len)
     }
     if (ss == 60)
         ss = 59;
-    *out = days_from_civil(y, mon, d) * 86400 + hh * 3600 + mm * 60 + ss - off;
+    *out = bw_days_from_civil(y, mon, d) * 86400 + hh * 3600 + mm * 60 + ss - off;
     return BW_OK;
 }
 
