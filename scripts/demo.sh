@@ -72,3 +72,14 @@ echo
 "$BW" --db "$DB" --now "$NOW" status
 echo
 echo "Try: $BW --db $DB --now $NOW lookup $top"
+[ "${DEMO_SERVE:-1}" = 1 ] || exit 0
+HTTP=${DEMO_HTTP:-127.0.0.1:8080}
+DNS=${DEMO_DNS:-127.0.0.1:5353}
+key=$("$BW" --db "$DB" key add demo --role admin 2>/dev/null | grep -oE 'bw_[0-9a-f]{64}' | head -n 1)
+rev=$(echo "$top" | awk -F. '{print $4"."$3"."$2"."$1}')
+echo
+echo "== serving: HTTP API on http://$HTTP, DNSBL on $DNS (Ctrl-C stops; DEMO_SERVE=0 skips)"
+echo "   dig @${DNS%:*} -p ${DNS##*:} $rev.bl.botwatch.local A +short"
+echo "   curl -s http://$HTTP/api/v1/devices/$top${key:+ -H 'X-Api-Key: $key'}"
+echo "   curl -s http://$HTTP/healthz"
+exec "$BW" --db "$DB" --now "$NOW" serve --http "$HTTP" --dns "$DNS"

@@ -76,6 +76,14 @@ int bw_cli_enricher_open(struct bw_cli *cli, struct bw_store *st, unsigned what,
 void bw_cli_enricher_close(struct bw_cli_enricher *ce);
 int bw_cli_advisories_load(struct bw_store *st, struct bw_advisories **out);
 
+/* What a running serve answers from (live.c): a snapshot of the store kept fresh by a
+ * refresher thread, and the DNSBL on dns_listen when not NULL. */
+struct bw_cli_live;
+struct bw_index_ref;
+int bw_cli_live_start(struct bw_cli *cli, const char *dns_listen, struct bw_cli_live **out);
+struct bw_index_ref *bw_cli_live_ref(struct bw_cli_live *l);
+void bw_cli_live_stop(struct bw_cli_live *l); /* NULL is a no-op */
+
 /* Subcommands: each gets argv with argv[0] the command name. */
 int bw_cmd_init(struct bw_cli *cli, int argc, char **argv);
 int bw_cmd_ingest(struct bw_cli *cli, int argc, char **argv);
@@ -92,5 +100,10 @@ int bw_cmd_enrich(struct bw_cli *cli, int argc, char **argv);
 int bw_cmd_contact(struct bw_cli *cli, int argc, char **argv);
 int bw_cmd_vertical(struct bw_cli *cli, int argc, char **argv);
 int bw_cmd_advisory(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_snapshot(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_export(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_dnsbl(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_serve(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_key(struct bw_cli *cli, int argc, char **argv);
 
 #endif

@@ -569,7 +569,7 @@ int bw_cmd_list(struct bw_cli *cli, int argc, char **argv)
         bw_store_close(st);
         return BW_EXIT_FAIL;
     }
-    qsort(l.rows, l.n, sizeof(*l.rows), strcmp(sort, "ip") == 0 ? by_addr : by_score);
+    bw_sort(l.rows, l.n, sizeof(*l.rows), strcmp(sort, "ip") == 0 ? by_addr : by_score);
     if (limit < l.n)
         l.n = (size_t)limit;
     if (strcmp(format, "csv") == 0)

@@ -79,6 +79,10 @@ void *bw_xrealloc(void *p, size_t n);
 char *bw_xstrdup(const char *s);
 char *bw_xstrndup(const char *s, size_t n);
 
+/* qsort() that accepts an empty array (base may then be NULL, which qsort's contract
+ * forbids even for zero elements). */
+void bw_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
 /* A borrowed byte range; never freed. */
 struct bw_slice {
     const char *ptr;

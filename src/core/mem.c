@@ -60,3 +60,9 @@ char *bw_xstrndup(const char *s, size_t n)
     p[len] = '\0';
     return p;
 }
+
+void bw_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}

@@ -183,7 +183,7 @@ void bw_pfxset_seal(struct bw_pfxset *s)
     if (s->n_pfx == 0)
         return;
 
-    qsort(s->pfx, s->n_pfx, sizeof(*s->pfx), entry_cmp);
+    bw_sort(s->pfx, s->n_pfx, sizeof(*s->pfx), entry_cmp);
     /* Keep one entry per prefix: the last of a run of equals, which has the highest seq. */
     for (size_t i = 0; i < s->n_pfx; i++) {
         if (i + 1 < s->n_pfx && s->pfx[i + 1].pfx.len == s->pfx[i].pfx.len &&

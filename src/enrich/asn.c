@@ -536,7 +536,7 @@ static int write_table(const struct row *ranges, size_t n_ranges, const struct c
     struct org_ref *orgs = st->orgs;
     size_t n_orgs = st->n_orgs;
     if (n_orgs > 1)
-        qsort(orgs, n_orgs, sizeof(*orgs), cmp_org);
+        bw_sort(orgs, n_orgs, sizeof(*orgs), cmp_org);
     size_t n_asn = 0;
     for (size_t i = 0; i < n_orgs; i++)
         if (orgs[i].asn != 0 && (i == 0 || orgs[i].asn != orgs[i - 1].asn))
@@ -688,7 +688,7 @@ int bw_asn_compile(const char *csv_v4, const char *csv_v6, const char *out_path,
         rc = read_csv(&st, csv_v6, d);
     if (rc == BW_OK) {
         if (st.n_rows > 1)
-            qsort(st.rows, st.n_rows, sizeof(*st.rows), cmp_row);
+            bw_sort(st.rows, st.n_rows, sizeof(*st.rows), cmp_row);
         struct row *out = bw_xmalloc((2 * st.n_rows + 1) * sizeof(*out));
         size_t n_out = make_disjoint(st.rows, st.n_rows, out);
         rc = write_table(out, n_out, &st, out_path, d);

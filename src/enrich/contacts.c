@@ -521,7 +521,7 @@ int bw_contacts_seal(struct bw_contacts *c, struct bw_diag *d)
         }
         }
     }
-    qsort(keys, n_pfx, sizeof(keys[0]), pfx_key_cmp);
+    bw_sort(keys, n_pfx, sizeof(keys[0]), pfx_key_cmp);
     c->pfx = bw_pfxset_new();
     for (size_t i = 0; i < n_pfx; i++) {
         if (i > 0 && keys[i].prefix.len == keys[i - 1].prefix.len &&
@@ -534,7 +534,7 @@ int bw_contacts_seal(struct bw_contacts *c, struct bw_diag *d)
     free(keys);
 
     /* ASNs: sort (stable by row through the tie-break), keep one winner per ASN. */
-    qsort(c->asns, c->n_asns, sizeof(c->asns[0]), asn_cmp);
+    bw_sort(c->asns, c->n_asns, sizeof(c->asns[0]), asn_cmp);
     size_t out = 0;
     for (size_t i = 0; i < c->n_asns;) {
         size_t j = i;

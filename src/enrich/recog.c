@@ -892,7 +892,7 @@ static void build_prefilter(struct bw_recog *r)
     free(gc.counts);
     free(fs);
 
-    qsort(pairs, n_pairs, sizeof(*pairs), gram_pair_cmp);
+    bw_sort(pairs, n_pairs, sizeof(*pairs), gram_pair_cmp);
     size_t n_keys = 0;
     for (size_t i = 0; i < n_pairs; i++)
         if (i == 0 || pairs[i].key != pairs[i - 1].key)
@@ -1404,7 +1404,7 @@ static void finish(struct bw_recog *r)
     struct db_idx *order = bw_xmalloc((r->n_dbs ? r->n_dbs : 1) * sizeof(*order));
     for (size_t i = 0; i < r->n_dbs; i++)
         order[i] = (struct db_idx){ &r->dbs[i], (uint32_t)i };
-    qsort(order, r->n_dbs, sizeof(*order), db_idx_cmp);
+    bw_sort(order, r->n_dbs, sizeof(*order), db_idx_cmp);
 
     struct rc_db *dbs = bw_xcalloc(r->n_dbs ? r->n_dbs : 1, sizeof(*dbs));
     struct rc_fp *fps = bw_xmalloc((r->n_fps ? r->n_fps : 1) * sizeof(*fps));
@@ -1503,7 +1503,7 @@ static int recog_open_dir(struct bw_recog **out, const char *dir, bool keep_exam
         rc = BW_ENOENT;
         bw_diag_set(d, "recog: %s: no *.xml databases (%s)", dir, RC_FETCH_HINT);
     }
-    qsort(names, n_names, sizeof(names[0]), name_cmp);
+    bw_sort(names, n_names, sizeof(names[0]), name_cmp);
 
     struct bw_recog *r = recog_new();
     struct bw_buf path;

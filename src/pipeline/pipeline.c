@@ -448,7 +448,7 @@ static int write_batch(struct bw_ingest *in, struct batch *b)
     if (rc == BW_OK)
         rc = resolve_reporters(in, b, now_s);
     if (rc == BW_OK) {
-        qsort(b->items, b->n, sizeof(*b->items), cmp_items);
+        bw_sort(b->items, b->n, sizeof(*b->items), cmp_items);
         for (size_t lo = 0, hi; rc == BW_OK && lo < b->n; lo = hi) {
             for (hi = lo + 1; hi < b->n && b->items[hi].r.net_len == b->items[lo].r.net_len &&
                               memcmp(b->items[hi].r.addr.b, b->items[lo].r.addr.b, 16) == 0;

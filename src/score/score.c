@@ -171,7 +171,7 @@ static size_t group_sources(const struct bw_policy *p, const struct bw_evidence 
         if (ev[i].reports > 0 && ev[i].last_seen_s > now_s - p->window_s)
             idx[m++] = &ev[i];
     }
-    qsort(idx, m, sizeof(*idx), cmp_by_source);
+    bw_sort(idx, m, sizeof(*idx), cmp_by_source);
     for (size_t i = 0; i < m; i++) {
         const struct bw_evidence *e = idx[i];
         struct source *s;

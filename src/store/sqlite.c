@@ -318,6 +318,20 @@ static int exec_sql(struct sq_store *s, const char *sql, struct bw_diag *d)
     return BW_OK;
 }
 
+static int sq_data_version(struct bw_store *st, uint64_t *out)
+{
+    sqlite3_stmt *stmt;
+    int rc;
+
+    if (sqlite3_prepare_v2(sq(st)->db, "PRAGMA data_version", -1, &stmt, NULL) != SQLITE_OK)
+        return BW_EBACKEND;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *out = (uint64_t)sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_ROW ? BW_OK : map_rc(rc);
+}
+
 static int sq_schema_version(struct bw_store *st)
 {
     sqlite3_stmt *stmt;
@@ -1326,6 +1340,7 @@ static const struct bw_store_ops sqlite_ops = {
     .commit = sq_commit,
     .rollback = sq_rollback,
     .errmsg = sq_errmsg,
+    .data_version = sq_data_version,
     .reporter_get = sq_reporter_get,
     .reporter_ensure = sq_reporter_ensure,
     .reporter_put = sq_reporter_put,

@@ -61,6 +61,11 @@ void bw_store_rollback(struct bw_store *st)
     st->ops->rollback(st);
 }
 
+int bw_store_data_version(struct bw_store *st, uint64_t *out)
+{
+    return st->ops->data_version(st, out);
+}
+
 const char *bw_store_errmsg(struct bw_store *st)
 {
     return st->ops->errmsg(st);

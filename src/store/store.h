@@ -34,6 +34,10 @@ BW_MUSTCHECK int bw_store_begin(struct bw_store *st);
 BW_MUSTCHECK int bw_store_commit(struct bw_store *st);
 void bw_store_rollback(struct bw_store *st);
 
+/* A number that changes whenever another connection commits to the store (servers poll it
+ * to rebuild their snapshot). */
+BW_MUSTCHECK int bw_store_data_version(struct bw_store *st, uint64_t *out);
+
 /* The last backend error in words (valid until the next call). */
 const char *bw_store_errmsg(struct bw_store *st);
 

@@ -16,6 +16,7 @@ struct bw_store_ops {
     int (*commit)(struct bw_store *st);
     void (*rollback)(struct bw_store *st);
     const char *(*errmsg)(struct bw_store *st);
+    int (*data_version)(struct bw_store *st, uint64_t *out);
     int (*reporter_get)(struct bw_store *st, const char *name, struct bw_reporter *out);
     int (*reporter_ensure)(struct bw_store *st, const char *name, int64_t now_s, int64_t *id);
     int (*reporter_put)(struct bw_store *st, struct bw_reporter *r);
