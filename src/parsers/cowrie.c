@@ -418,26 +418,12 @@ struct bw_parser *bw_parser__cowrie_new(const struct bw_parser_opts *o)
 static bool cowrie_object(const char *p, const char *end)
 {
     static const char key[] = "\"eventid\"";
+    const char *from = p, *v;
 
     if (p >= end || *p != '{')
         return false;
-    for (const char *k = p; end - k >= (ptrdiff_t)sizeof(key) - 1; k++) {
-        const char *j;
-
-        k = memchr(k, '"', (size_t)(end - k));
-        if (k == NULL || end - k < (ptrdiff_t)sizeof(key) - 1)
-            return false;
-        if (memcmp(k, key, sizeof(key) - 1) != 0)
-            continue;
-        j = k + sizeof(key) - 1;
-        while (j < end && (*j == ' ' || *j == '\t'))
-            j++;
-        if (j >= end || *j != ':')
-            continue;
-        j++;
-        while (j < end && (*j == ' ' || *j == '\t'))
-            j++;
-        if (end - j >= 8 && memcmp(j, "\"cowrie.", 8) == 0)
+    while ((v = bw_json_next_value(&from, end, key, sizeof(key) - 1)) != NULL) {
+        if (end - v >= 8 && memcmp(v, "\"cowrie.", 8) == 0)
             return true;
     }
     return false;

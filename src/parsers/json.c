@@ -534,3 +534,29 @@ uint32_t bw_parser__seq_next(struct seqtab *t, const struct bw_report *r)
     }
     return 0;
 }
+
+const char *bw_json_next_value(const char **from, const char *end, const char *key,
+                               size_t key_len)
+{
+    for (const char *k = *from; end - k >= (ptrdiff_t)key_len; k++) {
+        const char *j;
+
+        k = memchr(k, '"', (size_t)(end - k));
+        if (k == NULL || end - k < (ptrdiff_t)key_len)
+            break;
+        if (memcmp(k, key, key_len) != 0)
+            continue;
+        j = k + key_len;
+        while (j < end && (*j == ' ' || *j == '\t'))
+            j++;
+        if (j >= end || *j != ':')
+            continue;
+        j++;
+        while (j < end && (*j == ' ' || *j == '\t'))
+            j++;
+        *from = k + 1;
+        return j;
+    }
+    *from = end;
+    return NULL;
+}

@@ -123,6 +123,12 @@ BW_FORMAT_DECL(droplist);
 BW_FORMAT_DECL(ipset);
 BW_FORMAT_DECL(shadowserver);
 
+/* Detection's quick look into the first line of a JSON stream (no validation): the value
+ * after the next occurrence of the quoted key (key_len bytes, quotes included) and a colon,
+ * from *from on; *from moves past it. NULL when there is none before end. */
+const char *bw_json_next_value(const char **from, const char *end, const char *key,
+                               size_t key_len);
+
 /* The seq to give report r: how many identical reports came before it in its second. */
 uint32_t bw_parser__seq_next(struct seqtab *t, const struct bw_report *r);
 

@@ -443,26 +443,12 @@ struct bw_parser *bw_parser__suricata_new(const struct bw_parser_opts *o)
 static bool eve_object(const char *p, const char *end)
 {
     static const char key[] = "\"event_type\"";
+    const char *from = p, *v;
 
     if (p >= end || *p != '{')
         return false;
-    for (const char *k = p; end - k >= (ptrdiff_t)sizeof(key) - 1; k++) {
-        const char *j;
-
-        k = memchr(k, '"', (size_t)(end - k));
-        if (k == NULL || end - k < (ptrdiff_t)sizeof(key) - 1)
-            return false;
-        if (memcmp(k, key, sizeof(key) - 1) != 0)
-            continue;
-        j = k + sizeof(key) - 1;
-        while (j < end && (*j == ' ' || *j == '\t'))
-            j++;
-        if (j >= end || *j != ':')
-            continue;
-        j++;
-        while (j < end && (*j == ' ' || *j == '\t'))
-            j++;
-        if (j < end && *j == '"')
+    while ((v = bw_json_next_value(&from, end, key, sizeof(key) - 1)) != NULL) {
+        if (v < end && *v == '"')
             return true;
     }
     return false;
