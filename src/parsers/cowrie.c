@@ -18,20 +18,6 @@
 
 #include "parsers/parsers_int.h"
 
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-    BW_PRINTF(3, 4);
-
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-{
-    va_list ap;
-
-    err->reason = reason;
-    va_start(ap, fmt);
-    vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
-    va_end(ap);
-    return BW_EMALFORMED;
-}
-
 static bool is_digit(unsigned c)
 {
     return c >= '0' && c <= '9';
@@ -313,18 +299,18 @@ static int cowrie_line(struct bw_parser *p, const char *line, size_t len, uint64
     int rc;
 
     if (len > BW_LINE_MAX)
-        return fail(err, BW_REJECT_LINE_TOO_LONG, "line over %d bytes", BW_LINE_MAX);
+        return bw_parser__fail(err, BW_REJECT_LINE_TOO_LONG, "line over %d bytes", BW_LINE_MAX);
     if (!bw_json_parse(&s, line, len, keys, c->v, F_COUNT))
-        return fail(err, s.reason, "not JSON: %s at byte %zu", s.why,
-                    (size_t)(s.p - s.start) + 1);
+        return bw_parser__fail(err, s.reason, "not JSON: %s at byte %zu", s.why,
+                               (size_t)(s.p - s.start) + 1);
     c->used = 0;
     if (v[F_EVENTID].type == J_NONE)
-        return fail(err, BW_REJECT_MALFORMED, "no \"eventid\": not a Cowrie event");
+        return bw_parser__fail(err, BW_REJECT_MALFORMED, "no \"eventid\": not a Cowrie event");
     if (v[F_EVENTID].type != J_STRING)
-        return fail(err, BW_REJECT_INVALID_FIELD, "\"eventid\" is not a string");
+        return bw_parser__fail(err, BW_REJECT_INVALID_FIELD, "\"eventid\" is not a string");
     text = bw_json_text(&v[F_EVENTID], p->scratch, sizeof(p->scratch), &c->used, 64, &n);
     if (text == NULL || n < 7 || memcmp(text, "cowrie.", 7) != 0)
-        return fail(err, BW_REJECT_MALFORMED, "\"eventid\" is not a cowrie.* event");
+        return bw_parser__fail(err, BW_REJECT_MALFORMED, "\"eventid\" is not a cowrie.* event");
     ev = event_kind(text, n);
     switch (ev) {
     case EV_VERSION:
@@ -348,24 +334,26 @@ static int cowrie_line(struct bw_parser *p, const char *line, size_t len, uint64
     r.proto = BW_PROTO_TCP;
     r.time_s = p->now_s;
     if (v[F_SRC_IP].type == J_NONE)
-        return fail(err, BW_REJECT_MISSING_IP, "no \"src_ip\"");
+        return bw_parser__fail(err, BW_REJECT_MISSING_IP, "no \"src_ip\"");
     if (v[F_SRC_IP].type != J_STRING || v[F_SRC_IP].escaped ||
         bw_addr_parse(&r.addr, v[F_SRC_IP].ptr, v[F_SRC_IP].len) != BW_OK)
-        return fail(err, BW_REJECT_INVALID_IP, "\"src_ip\" is not an IP address");
+        return bw_parser__fail(err, BW_REJECT_INVALID_IP, "\"src_ip\" is not an IP address");
     if (v[F_DST_PORT].type != J_NONE && v[F_DST_PORT].type != J_NULL &&
         !bw_json_integer(&v[F_DST_PORT], 65535, &port))
-        return fail(err, BW_REJECT_INVALID_PORT, "\"dst_port\" is not an integer 0-65535");
+        return bw_parser__fail(err, BW_REJECT_INVALID_PORT,
+                               "\"dst_port\" is not an integer 0-65535");
     r.port = (uint16_t)port;
     if (v[F_TIMESTAMP].type != J_NONE) {
         if (v[F_TIMESTAMP].type != J_STRING || v[F_TIMESTAMP].escaped ||
             bw_time_parse(&r.time_s, v[F_TIMESTAMP].ptr, v[F_TIMESTAMP].len) != BW_OK)
-            return fail(err, BW_REJECT_INVALID_TIME, "\"timestamp\" is not RFC 3339");
+            return bw_parser__fail(err, BW_REJECT_INVALID_TIME, "\"timestamp\" is not RFC 3339");
     }
     if (ev != EV_LOGIN) {
         if (v[F_URL].type != J_NONE && v[F_URL].type != J_NULL && v[F_URL].type != J_STRING)
-            return fail(err, BW_REJECT_INVALID_FIELD, "\"url\" is not a string");
+            return bw_parser__fail(err, BW_REJECT_INVALID_FIELD, "\"url\" is not a string");
         if (v[F_URL].type == J_STRING) {
-            text = bw_json_text(&v[F_URL], p->scratch, sizeof(p->scratch), &c->used, BW_LINE_MAX, &n);
+            text =
+                bw_json_text(&v[F_URL], p->scratch, sizeof(p->scratch), &c->used, BW_LINE_MAX, &n);
             have_url = text != NULL && parse_url(&c->url, text, n);
         }
     }

@@ -23,20 +23,6 @@ struct droplist {
     char evidence[BW_EVIDENCE_MAX + 1];
 };
 
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-    BW_PRINTF(3, 4);
-
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-{
-    va_list ap;
-
-    err->reason = reason;
-    va_start(ap, fmt);
-    vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
-    va_end(ap);
-    return BW_EMALFORMED;
-}
-
 static bool blank(char c)
 {
     return c == ' ' || c == '\t';
@@ -53,8 +39,8 @@ static int emit_net(struct droplist *d, const char *net, size_t net_len, const c
 
     memset(r, 0, sizeof(*r));
     if (bw_parser__set_net(r, net, net_len) != BW_OK)
-        return fail(err, BW_REJECT_INVALID_IP, "\"%.*s\" is not an address or a prefix "
-                    "(without host bits)", (int)(net_len > 48 ? 48 : net_len), net);
+        return bw_parser__fail(err, BW_REJECT_INVALID_IP, "\"%.*s\" is not an address or a prefix "
+                               "(without host bits)", (int)(net_len > 48 ? 48 : net_len), net);
     r->cats = d->base.opts.category != 0 ? d->base.opts.category : 1u << BW_CAT_MALWARE;
     r->time_s = d->base.now_s;
     r->source = d->base.format;
@@ -83,11 +69,11 @@ static int json_line(struct droplist *d, const char *line, size_t len, uint64_t 
     int rc;
 
     if (root == NULL)
-        return fail(err, BW_REJECT_MALFORMED, "not JSON (%s at column %d)", jerr.text,
-                    jerr.column);
+        return bw_parser__fail(err, BW_REJECT_MALFORMED, "not JSON (%s at column %d)", jerr.text,
+                               jerr.column);
     if (!json_is_object(root)) {
         json_decref(root);
-        return fail(err, BW_REJECT_MALFORMED, "not a JSON object");
+        return bw_parser__fail(err, BW_REJECT_MALFORMED, "not a JSON object");
     }
     cidr = json_object_get(root, "cidr");
     if (cidr == NULL || json_is_null(cidr)) {
@@ -96,7 +82,7 @@ static int json_line(struct droplist *d, const char *line, size_t len, uint64_t 
     }
     if (!json_is_string(cidr)) {
         json_decref(root);
-        return fail(err, BW_REJECT_INVALID_FIELD, "\"cidr\" is not a string");
+        return bw_parser__fail(err, BW_REJECT_INVALID_FIELD, "\"cidr\" is not a string");
     }
     sbl = json_object_get(root, "sblid");
     if (json_is_string(sbl)) {
@@ -124,13 +110,13 @@ static int droplist_line(struct bw_parser *p, const char *line, size_t len, uint
     if (len > 0 && line[len - 1] == '\r')
         len--;
     if (len > BW_LINE_MAX)
-        return fail(err, BW_REJECT_LINE_TOO_LONG, "line over %d bytes", BW_LINE_MAX);
+        return bw_parser__fail(err, BW_REJECT_LINE_TOO_LONG, "line over %d bytes", BW_LINE_MAX);
     while (i < len && blank(line[i]))
         i++;
     if (i == len || line[i] == ';' || line[i] == '#')
         return 0;
     if (!bw_parser__utf8_ok(line, len))
-        return fail(err, BW_REJECT_INVALID_UTF8, "line is not valid UTF-8");
+        return bw_parser__fail(err, BW_REJECT_INVALID_UTF8, "line is not valid UTF-8");
     if (line[i] == '{')
         return json_line(d, line + i, len - i, lineno, emit, ctx, err);
     if (asn_entry(line + i, len - i)) /* ASN-DROP text ("AS260 ; AE | ..."): no network */
@@ -144,7 +130,8 @@ static int droplist_line(struct bw_parser *p, const char *line, size_t len, uint
     if (c == len)
         return emit_net(d, line + i, end - i, NULL, 0, lineno, emit, ctx, err);
     if (line[c] != ';' && line[c] != '#')
-        return fail(err, BW_REJECT_MALFORMED, "text after the prefix is not a `;` comment");
+        return bw_parser__fail(err, BW_REJECT_MALFORMED,
+                               "text after the prefix is not a `;` comment");
     /* the comment: the SBL reference */
     c++;
     while (c < len && blank(line[c]))

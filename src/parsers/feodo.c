@@ -31,31 +31,6 @@ struct feodo {
     char family[TEXT_MAX + 1];
 };
 
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-    BW_PRINTF(3, 4);
-
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-{
-    va_list ap;
-
-    err->reason = reason;
-    va_start(ap, fmt);
-    vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
-    va_end(ap);
-    return BW_EMALFORMED;
-}
-
-static struct bw_slice trim(struct bw_slice s)
-{
-    while (s.len > 0 && (s.ptr[0] == ' ' || s.ptr[0] == '\t')) {
-        s.ptr++;
-        s.len--;
-    }
-    while (s.len > 0 && (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t'))
-        s.len--;
-    return s;
-}
-
 static bool parse_port(struct bw_slice s, uint16_t *out)
 {
     unsigned v = 0;
@@ -106,7 +81,7 @@ static bool try_header(struct feodo *f, int count)
     bool has_ip = false;
 
     for (int i = 0; i < count; i++) {
-        struct bw_slice c = trim(f->cells[i]);
+        struct bw_slice c = bw_parser__trim(f->cells[i]);
         struct bw_addr a;
 
         if (bw_addr_parse(&a, c.ptr, c.len) == BW_OK)
@@ -167,26 +142,27 @@ static int row(struct feodo *f, const char *line, size_t len, int count, uint64_
     if (!f->have_header)
         default_header(f, count);
     if ((size_t)count != f->n_columns)
-        return fail(err, BW_REJECT_COLUMNS, "%d columns where the header has %zu", count,
-                    f->n_columns);
+        return bw_parser__fail(err, BW_REJECT_COLUMNS, "%d columns where the header has %zu", count,
+                               f->n_columns);
     memset(v, 0, sizeof(v));
     for (size_t i = 0; i < f->n_columns; i++) {
         if (f->cols[i] != C_OTHER && v[f->cols[i]].ptr == NULL)
-            v[f->cols[i]] = trim(f->cells[i]);
+            v[f->cols[i]] = bw_parser__trim(f->cells[i]);
     }
     start(f, line, len, lineno);
     if (v[C_IP].len == 0)
-        return fail(err, BW_REJECT_MISSING_IP, "empty dst_ip column");
+        return bw_parser__fail(err, BW_REJECT_MISSING_IP, "empty dst_ip column");
     if (bw_addr_parse(&f->r.addr, v[C_IP].ptr, v[C_IP].len) != BW_OK)
-        return fail(err, BW_REJECT_INVALID_IP, "dst_ip \"%.*s\" is not an IP address",
-                    (int)(v[C_IP].len > 48 ? 48 : v[C_IP].len), v[C_IP].ptr);
+        return bw_parser__fail(err, BW_REJECT_INVALID_IP, "dst_ip \"%.*s\" is not an IP address",
+                               (int)(v[C_IP].len > 48 ? 48 : v[C_IP].len), v[C_IP].ptr);
     if (v[C_TIME].len > 0 &&
         bw_parser__feed_time(&f->r.time_s, v[C_TIME].ptr, v[C_TIME].len) != BW_OK)
-        return fail(err, BW_REJECT_INVALID_TIME, "first_seen \"%.*s\" is not a date and time",
-                    (int)(v[C_TIME].len > 40 ? 40 : v[C_TIME].len), v[C_TIME].ptr);
+        return bw_parser__fail(err, BW_REJECT_INVALID_TIME,
+                               "first_seen \"%.*s\" is not a date and time",
+                               (int)(v[C_TIME].len > 40 ? 40 : v[C_TIME].len), v[C_TIME].ptr);
     if (v[C_PORT].len > 0 && !parse_port(v[C_PORT], &f->r.port))
-        return fail(err, BW_REJECT_INVALID_PORT, "dst_port \"%.*s\" is not 0-65535",
-                    (int)(v[C_PORT].len > 20 ? 20 : v[C_PORT].len), v[C_PORT].ptr);
+        return bw_parser__fail(err, BW_REJECT_INVALID_PORT, "dst_port \"%.*s\" is not 0-65535",
+                               (int)(v[C_PORT].len > 20 ? 20 : v[C_PORT].len), v[C_PORT].ptr);
     if (v[C_FAMILY].len > 0) {
         size_t n = bw_utf8_truncate(v[C_FAMILY].ptr, v[C_FAMILY].len, TEXT_MAX);
 
@@ -207,17 +183,17 @@ static int feodo_line(struct bw_parser *p, const char *line, size_t len, uint64_
     if (len > 0 && line[len - 1] == '\r')
         len--;
     if (len >= sizeof(p->scratch))
-        return fail(err, BW_REJECT_LINE_TOO_LONG, "line over %zu bytes",
-                    sizeof(p->scratch) - 1);
-    s = trim((struct bw_slice){ line, len });
+        return bw_parser__fail(err, BW_REJECT_LINE_TOO_LONG, "line over %zu bytes",
+                               sizeof(p->scratch) - 1);
+    s = bw_parser__trim((struct bw_slice){ line, len });
     if (s.len == 0)
         return 0;
     if (!bw_parser__utf8_ok(line, len))
-        return fail(err, BW_REJECT_INVALID_UTF8, "line is not valid UTF-8");
+        return bw_parser__fail(err, BW_REJECT_INVALID_UTF8, "line is not valid UTF-8");
     if (s.ptr[0] == '#') { /* a comment; older exports name the columns in one */
         s.ptr++;
         s.len--;
-        s = trim(s);
+        s = bw_parser__trim(s);
         count = bw_parser__csv_split(s.ptr, s.len, p->scratch, f->cells, MAX_COLUMNS);
         if (count > 1)
             (void)try_header(f, count);
@@ -227,15 +203,15 @@ static int feodo_line(struct bw_parser *p, const char *line, size_t len, uint64_
     if (memchr(s.ptr, ',', s.len) == NULL && s.ptr[0] != '"') {
         start(f, line, len, lineno);
         if (bw_addr_parse(&f->r.addr, s.ptr, s.len) != BW_OK)
-            return fail(err, BW_REJECT_INVALID_IP, "\"%.*s\" is not an IP address",
-                        (int)(s.len > 48 ? 48 : s.len), s.ptr);
+            return bw_parser__fail(err, BW_REJECT_INVALID_IP, "\"%.*s\" is not an IP address",
+                                   (int)(s.len > 48 ? 48 : s.len), s.ptr);
         return finish(f, emit, ctx);
     }
     count = bw_parser__csv_split(line, len, p->scratch, f->cells, MAX_COLUMNS);
     if (count == -1)
-        return fail(err, BW_REJECT_MALFORMED, "unbalanced or misplaced quote");
+        return bw_parser__fail(err, BW_REJECT_MALFORMED, "unbalanced or misplaced quote");
     if (count == -2)
-        return fail(err, BW_REJECT_COLUMNS, "more than %d columns", MAX_COLUMNS);
+        return bw_parser__fail(err, BW_REJECT_COLUMNS, "more than %d columns", MAX_COLUMNS);
     if (try_header(f, count))
         return 0;
     return row(f, line, len, count, lineno, emit, ctx, err);

@@ -17,20 +17,6 @@ struct ipset {
     char evidence[BW_EVIDENCE_MAX + 1];
 };
 
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-    BW_PRINTF(3, 4);
-
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-{
-    va_list ap;
-
-    err->reason = reason;
-    va_start(ap, fmt);
-    vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
-    va_end(ap);
-    return BW_EMALFORMED;
-}
-
 static bool blank(char c)
 {
     return c == ' ' || c == '\t';
@@ -47,7 +33,7 @@ static int ipset_line(struct bw_parser *p, const char *line, size_t len, uint64_
     if (len > 0 && line[len - 1] == '\r')
         len--;
     if (len > BW_LINE_MAX)
-        return fail(err, BW_REJECT_LINE_TOO_LONG, "line over %d bytes", BW_LINE_MAX);
+        return bw_parser__fail(err, BW_REJECT_LINE_TOO_LONG, "line over %d bytes", BW_LINE_MAX);
     while (i < len && blank(line[i]))
         i++;
     if (i == len || line[i] == '#' || line[i] == ';')
@@ -59,13 +45,13 @@ static int ipset_line(struct bw_parser *p, const char *line, size_t len, uint64_
     while (c < len && blank(line[c]))
         c++;
     if (c < len && line[c] != '#' && line[c] != ';')
-        return fail(err, BW_REJECT_MALFORMED, "more than one entry on the line");
+        return bw_parser__fail(err, BW_REJECT_MALFORMED, "more than one entry on the line");
     memset(r, 0, sizeof(*r));
     if (bw_parser__set_net(r, line + i, end - i) != BW_OK)
-        return fail(err, BW_REJECT_INVALID_IP, "\"%.*s\" is not an address or a prefix "
-                    "(without host bits)", (int)(end - i > 48 ? 48 : end - i), line + i);
+        return bw_parser__fail(err, BW_REJECT_INVALID_IP, "\"%.*s\" is not an address or a prefix "
+                               "(without host bits)", (int)(end - i > 48 ? 48 : end - i), line + i);
     if (!bw_parser__utf8_ok(line, len))
-        return fail(err, BW_REJECT_INVALID_UTF8, "comment is not valid UTF-8");
+        return bw_parser__fail(err, BW_REJECT_INVALID_UTF8, "comment is not valid UTF-8");
     while (len > i && blank(line[len - 1]))
         len--;
     r->cats = p->opts.category != 0 ? p->opts.category : 1u << BW_CAT_SCAN;

@@ -65,20 +65,6 @@ static enum field field_lookup(const char *name, size_t len)
     return F_UNKNOWN;
 }
 
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-    BW_PRINTF(3, 4);
-
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-{
-    va_list ap;
-
-    err->reason = reason;
-    va_start(ap, fmt);
-    vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
-    va_end(ap);
-    return BW_EMALFORMED;
-}
-
 /* Copies at most cap bytes of s (not cutting a UTF-8 sequence) into dst; NUL-terminates. */
 static const char *keep_text(char *dst, size_t cap, const char *s, size_t len)
 {
@@ -127,8 +113,8 @@ static int add_categories(struct native *n, const char *s, size_t len,
         if (j == i)
             break;
         if (bw_category_parse(&c, s + i, j - i) != BW_OK)
-            return fail(err, BW_REJECT_UNKNOWN_CATEGORY, "unknown category \"%.*s\"",
-                        (int)(j - i > 40 ? 40 : j - i), s + i);
+            return bw_parser__fail(err, BW_REJECT_UNKNOWN_CATEGORY, "unknown category \"%.*s\"",
+                                   (int)(j - i > 40 ? 40 : j - i), s + i);
         n->r.cats |= 1u << c;
         i = j;
     }
@@ -148,15 +134,17 @@ static int set_text(struct native *n, enum field f, const char *s, size_t len,
             struct bw_prefix p;
 
             if (bw_prefix_parse(&p, s, len) != BW_OK)
-                return fail(err, BW_REJECT_INVALID_IP, "ip \"%.*s\" is not an address or a "
-                            "prefix without host bits", (int)(len > 48 ? 48 : len), s);
+                return bw_parser__fail(err, BW_REJECT_INVALID_IP,
+                                       "ip \"%.*s\" is not an address or a "
+                                       "prefix without host bits",
+                                       (int)(len > 48 ? 48 : len), s);
             n->r.addr = p.addr;
             n->r.net_len = p.len == 128 ? 0 : p.len;
             return BW_OK;
         }
         if (bw_addr_parse(&n->r.addr, s, len) != BW_OK)
-            return fail(err, BW_REJECT_INVALID_IP, "ip \"%.*s\" is not an IP address",
-                        (int)(len > 48 ? 48 : len), s);
+            return bw_parser__fail(err, BW_REJECT_INVALID_IP, "ip \"%.*s\" is not an IP address",
+                                   (int)(len > 48 ? 48 : len), s);
         return BW_OK;
     case F_TIME:
         if (all_digits(s, len)) {
@@ -164,15 +152,17 @@ static int set_text(struct native *n, enum field f, const char *s, size_t len,
             return BW_OK;
         }
         if (bw_time_parse(&n->r.time_s, s, len) != BW_OK)
-            return fail(err, BW_REJECT_INVALID_TIME, "time \"%.*s\" is neither RFC 3339 nor "
-                        "Unix seconds", (int)(len > 40 ? 40 : len), s);
+            return bw_parser__fail(err, BW_REJECT_INVALID_TIME,
+                                   "time \"%.*s\" is neither RFC 3339 nor "
+                                   "Unix seconds",
+                                   (int)(len > 40 ? 40 : len), s);
         return BW_OK;
     case F_CATEGORY:
         return add_categories(n, s, len, err);
     case F_PORT:
         if (!all_digits(s, len) || (v = digits_value(s, len)) > 65535)
-            return fail(err, BW_REJECT_INVALID_PORT, "port \"%.*s\" is not 0-65535",
-                        (int)(len > 20 ? 20 : len), s);
+            return bw_parser__fail(err, BW_REJECT_INVALID_PORT, "port \"%.*s\" is not 0-65535",
+                                   (int)(len > 20 ? 20 : len), s);
         n->r.port = (uint16_t)v;
         return BW_OK;
     case F_PROTO:
@@ -185,17 +175,19 @@ static int set_text(struct native *n, enum field f, const char *s, size_t len,
         else if (all_digits(s, len) && (v = digits_value(s, len)) <= 255)
             n->r.proto = (uint8_t)v;
         else
-            return fail(err, BW_REJECT_INVALID_FIELD, "proto \"%.*s\" is not tcp, udp, icmp "
-                        "or 0-255", (int)(len > 20 ? 20 : len), s);
+            return bw_parser__fail(err, BW_REJECT_INVALID_FIELD,
+                                   "proto \"%.*s\" is not tcp, udp, icmp "
+                                   "or 0-255",
+                                   (int)(len > 20 ? 20 : len), s);
         return BW_OK;
     case F_REPORTER:
         if (len == 0 || len > BW_NAME_MAX_REPORTER)
-            return fail(err, BW_REJECT_INVALID_FIELD, "reporter name must be 1-%d bytes",
-                        BW_NAME_MAX_REPORTER);
+            return bw_parser__fail(err, BW_REJECT_INVALID_FIELD, "reporter name must be 1-%d bytes",
+                                   BW_NAME_MAX_REPORTER);
         for (size_t i = 0; i < len; i++) {
             if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-                return fail(err, BW_REJECT_INVALID_FIELD, "reporter name has a control "
-                            "character");
+                return bw_parser__fail(err, BW_REJECT_INVALID_FIELD, "reporter name has a control "
+                                       "character");
         }
         n->r.reporter = keep_text(n->reporter, BW_NAME_MAX_REPORTER, s, len);
         return BW_OK;
@@ -237,9 +229,9 @@ static int finish_report(struct native *n, uint64_t lineno, bw_emit_cb emit, voi
     int rc;
 
     if (!n->seen[F_IP])
-        return fail(err, BW_REJECT_MISSING_IP, "no \"ip\" field");
+        return bw_parser__fail(err, BW_REJECT_MISSING_IP, "no \"ip\" field");
     if (n->r.cats == 0)
-        return fail(err, BW_REJECT_MISSING_CATEGORY, "no \"category\" given");
+        return bw_parser__fail(err, BW_REJECT_MISSING_CATEGORY, "no \"category\" given");
     n->r.line = lineno;
     rc = emit(ctx, &n->r);
     return rc != 0 ? rc : 1;
@@ -265,21 +257,22 @@ static int json_field(struct native *n, enum field f, json_t *v, struct bw_parse
             n->seen[f] = true;
             return BW_OK;
         }
-        return fail(err, BW_REJECT_INVALID_TIME, "time is neither a string nor a number");
+        return bw_parser__fail(err, BW_REJECT_INVALID_TIME,
+                               "time is neither a string nor a number");
     case F_PORT:
         if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 65535) {
             n->r.port = (uint16_t)json_integer_value(v);
             n->seen[f] = true;
             return BW_OK;
         }
-        return fail(err, BW_REJECT_INVALID_PORT, "port is not an integer 0-65535");
+        return bw_parser__fail(err, BW_REJECT_INVALID_PORT, "port is not an integer 0-65535");
     case F_PROTO:
         if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 255) {
             n->r.proto = (uint8_t)json_integer_value(v);
             n->seen[f] = true;
             return BW_OK;
         }
-        return fail(err, BW_REJECT_INVALID_FIELD, "proto is not a name or 0-255");
+        return bw_parser__fail(err, BW_REJECT_INVALID_FIELD, "proto is not a name or 0-255");
     case F_CATEGORY:
         if (json_is_array(v)) {
             size_t i;
@@ -289,20 +282,21 @@ static int json_field(struct native *n, enum field f, json_t *v, struct bw_parse
                 int rc;
 
                 if (!json_is_string(c))
-                    return fail(err, BW_REJECT_UNKNOWN_CATEGORY, "category %zu is not a "
-                                "string", i);
+                    return bw_parser__fail(err, BW_REJECT_UNKNOWN_CATEGORY, "category %zu is not a "
+                                           "string", i);
                 rc = set_text(n, f, json_string_value(c), json_string_length(c), err);
                 if (rc != BW_OK)
                     return rc;
             }
             return BW_OK;
         }
-        return fail(err, BW_REJECT_UNKNOWN_CATEGORY, "category is not a name or an array of "
-                    "names");
-    case F_IP:
-        return fail(err, BW_REJECT_INVALID_IP, "ip is not a string");
+        return bw_parser__fail(err, BW_REJECT_UNKNOWN_CATEGORY,
+                               "category is not a name or an array of "
+                               "names");
+    case F_IP: return bw_parser__fail(err, BW_REJECT_INVALID_IP, "ip is not a string");
     default:
-        return fail(err, BW_REJECT_INVALID_FIELD, "\"%s\" is not a string", field_names[f]);
+        return bw_parser__fail(err, BW_REJECT_INVALID_FIELD, "\"%s\" is not a string",
+                               field_names[f]);
     }
 }
 
@@ -317,11 +311,11 @@ static int ndjson_line(struct bw_parser *p, const char *line, size_t len, uint64
 
     root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL)
-        return fail(err, BW_REJECT_MALFORMED, "not JSON (%s at column %d)", jerr.text,
-                    jerr.column);
+        return bw_parser__fail(err, BW_REJECT_MALFORMED, "not JSON (%s at column %d)", jerr.text,
+                               jerr.column);
     if (!json_is_object(root)) {
         json_decref(root);
-        return fail(err, BW_REJECT_MALFORMED, "not a JSON object");
+        return bw_parser__fail(err, BW_REJECT_MALFORMED, "not a JSON object");
     }
     start_report(n);
     json_object_foreach(root, key, v) {
@@ -411,7 +405,7 @@ static int csv_header(struct native *n, const struct bw_slice *cells, int count,
     }
     if (!has_ip) {
         n->bad_header = true;
-        return fail(err, BW_REJECT_COLUMNS, "header has no \"ip\" column");
+        return bw_parser__fail(err, BW_REJECT_COLUMNS, "header has no \"ip\" column");
     }
     return 0;
 }
@@ -425,19 +419,20 @@ static int csv_line(struct bw_parser *p, const char *line, size_t len, uint64_t 
     int count;
 
     if (len >= sizeof(p->scratch))
-        return fail(err, BW_REJECT_LINE_TOO_LONG, "line over %zu bytes", sizeof(p->scratch));
+        return bw_parser__fail(err, BW_REJECT_LINE_TOO_LONG, "line over %zu bytes",
+                               sizeof(p->scratch));
     count = csv_split(line, len, buf, cells, CSV_MAX_COLUMNS);
     if (count == -1)
-        return fail(err, BW_REJECT_MALFORMED, "unbalanced or misplaced quote");
+        return bw_parser__fail(err, BW_REJECT_MALFORMED, "unbalanced or misplaced quote");
     if (count == -2)
-        return fail(err, BW_REJECT_COLUMNS, "more than %d columns", CSV_MAX_COLUMNS);
+        return bw_parser__fail(err, BW_REJECT_COLUMNS, "more than %d columns", CSV_MAX_COLUMNS);
     if (!n->have_header)
         return csv_header(n, cells, count, err);
     if (n->bad_header)
-        return fail(err, BW_REJECT_COLUMNS, "no usable header line");
+        return bw_parser__fail(err, BW_REJECT_COLUMNS, "no usable header line");
     if ((size_t)count != n->n_columns)
-        return fail(err, BW_REJECT_COLUMNS, "%d columns where the header has %zu", count,
-                    n->n_columns);
+        return bw_parser__fail(err, BW_REJECT_COLUMNS, "%d columns where the header has %zu", count,
+                               n->n_columns);
     start_report(n);
     for (int i = 0; i < count; i++) {
         int rc;

@@ -53,20 +53,6 @@ static const struct {
     { 52869, "Realtek UPnP port 52869" },
 };
 
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-    BW_PRINTF(3, 4);
-
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-{
-    va_list ap;
-
-    err->reason = reason;
-    va_start(ap, fmt);
-    vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
-    va_end(ap);
-    return BW_EMALFORMED;
-}
-
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
@@ -380,17 +366,18 @@ static int netfilter_line(struct bw_parser *p, const char *line, size_t len, uin
     if (len > 0 && line[len - 1] == '\r')
         len--;
     if (len > BW_LINE_MAX)
-        return fail(err, BW_REJECT_LINE_TOO_LONG, "line over %d bytes", BW_LINE_MAX);
+        return bw_parser__fail(err, BW_REJECT_LINE_TOO_LONG, "line over %d bytes", BW_LINE_MAX);
     if (!bw_utf8_valid(line, len))
-        return fail(err, BW_REJECT_INVALID_UTF8, "the line is not valid UTF-8");
+        return bw_parser__fail(err, BW_REJECT_INVALID_UTF8, "the line is not valid UTF-8");
     k = kv_start(line, len);
     if (k >= len)
-        return fail(err, BW_REJECT_MALFORMED, "no IN=... SRC=... fields");
+        return bw_parser__fail(err, BW_REJECT_MALFORMED, "no IN=... SRC=... fields");
     kv = (struct bw_slice){ line + k, len - k };
     if (!(kv.len >= 3 && memcmp(kv.ptr, "IN=", 3) == 0) &&
         !(kv.len >= 4 && memcmp(kv.ptr, "OUT=", 4) == 0))
-        return fail(err, BW_REJECT_MALFORMED, "the fields do not begin with IN= but \"%.*s\"",
-                    (int)(kv.len > 16 ? 16 : kv.len), kv.ptr);
+        return bw_parser__fail(err, BW_REJECT_MALFORMED,
+                               "the fields do not begin with IN= but \"%.*s\"",
+                               (int)(kv.len > 16 ? 16 : kv.len), kv.ptr);
     rep = memmem(line, k, "message repeated ", 17);
     if (rep != NULL) { /* "message repeated N times: [ IN=... ]" */
         size_t i = (size_t)(rep - line) + 17, d = i;
@@ -399,7 +386,8 @@ static int netfilter_line(struct bw_parser *p, const char *line, size_t len, uin
             d++;
         repeats = num(line + i, d - i);
         if (repeats < 1 || k - d < 6 || memcmp(line + d, " times", 6) != 0)
-            return fail(err, BW_REJECT_MALFORMED, "\"message repeated\" without a count");
+            return bw_parser__fail(err, BW_REJECT_MALFORMED,
+                                   "\"message repeated\" without a count");
         if (repeats > REPEAT_MAX)
             repeats = REPEAT_MAX;
         while (kv.len > 0 && (kv.ptr[kv.len - 1] == ']' || kv.ptr[kv.len - 1] == ' '))
@@ -407,24 +395,26 @@ static int netfilter_line(struct bw_parser *p, const char *line, size_t len, uin
     }
     rc = line_time(p, line, len, k, &t);
     if (rc == BW_EMALFORMED)
-        return fail(err, BW_REJECT_INVALID_TIME, "time \"%.*s\" is not a syslog, ISO 8601 or "
-                    "Proxmox time", (int)(k > 26 ? 26 : k), line);
+        return bw_parser__fail(err, BW_REJECT_INVALID_TIME,
+                               "time \"%.*s\" is not a syslog, ISO 8601 or "
+                               "Proxmox time",
+                               (int)(k > 26 ? 26 : k), line);
     if (!field(kv, "SRC=", &src) || src.len == 0)
-        return fail(err, BW_REJECT_MISSING_IP, "no SRC= field");
+        return bw_parser__fail(err, BW_REJECT_MISSING_IP, "no SRC= field");
     memset(r, 0, sizeof(*r));
     if (bw_addr_parse(&r->addr, src.ptr, src.len) != BW_OK)
-        return fail(err, BW_REJECT_INVALID_IP, "SRC=%.*s is not an IP address",
-                    (int)(src.len > 48 ? 48 : src.len), src.ptr);
+        return bw_parser__fail(err, BW_REJECT_INVALID_IP, "SRC=%.*s is not an IP address",
+                               (int)(src.len > 48 ? 48 : src.len), src.ptr);
     if (!field(kv, "PROTO=", &proto))
-        return fail(err, BW_REJECT_INVALID_FIELD, "no PROTO= field");
+        return bw_parser__fail(err, BW_REJECT_INVALID_FIELD, "no PROTO= field");
     if (parse_proto(proto, &r->proto) != BW_OK)
-        return fail(err, BW_REJECT_INVALID_FIELD, "PROTO=%.*s is not a protocol",
-                    (int)(proto.len > 16 ? 16 : proto.len), proto.ptr);
+        return bw_parser__fail(err, BW_REJECT_INVALID_FIELD, "PROTO=%.*s is not a protocol",
+                               (int)(proto.len > 16 ? 16 : proto.len), proto.ptr);
     if (field(kv, "DPT=", &dpt)) {
         v = num(dpt.ptr, dpt.len);
         if (v < 0 || v > 65535)
-            return fail(err, BW_REJECT_INVALID_PORT, "DPT=%.*s is not 0-65535",
-                        (int)(dpt.len > 16 ? 16 : dpt.len), dpt.ptr);
+            return bw_parser__fail(err, BW_REJECT_INVALID_PORT, "DPT=%.*s is not 0-65535",
+                                   (int)(dpt.len > 16 ? 16 : dpt.len), dpt.ptr);
         r->port = (uint16_t)v;
     }
     /* what the rule did with it, and which way it went */

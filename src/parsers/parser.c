@@ -3,6 +3,7 @@
  * Invariants:
  *  - formats[] is the one list of formats; bw_parser_formats[] names them in the same order.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +50,28 @@ const char *const bw_parser_formats[] = {
     "ndjson", "csv", "sshd", "weblog", "netfilter", "cowrie", "suricata", "zeek", "feodo",
     "urlhaus", "droplist", "ipset", "shadowserver", NULL,
 };
+
+int bw_parser__fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
+{
+    va_list ap;
+
+    err->reason = reason;
+    va_start(ap, fmt);
+    vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
+    va_end(ap);
+    return BW_EMALFORMED;
+}
+
+struct bw_slice bw_parser__trim(struct bw_slice s)
+{
+    while (s.len > 0 && (s.ptr[0] == ' ' || s.ptr[0] == '\t')) {
+        s.ptr++;
+        s.len--;
+    }
+    while (s.len > 0 && (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t'))
+        s.len--;
+    return s;
+}
 
 void bw_parser__init(struct bw_parser *p, const char *format, const struct bw_parser_opts *o)
 {

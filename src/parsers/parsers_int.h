@@ -29,6 +29,12 @@ struct bw_format {
     int (*detect)(const char *head, size_t len);                  /* NULL: never detected */
 };
 
+/* Rejects a line: fills err (reason and a printf-style detail) and returns BW_EMALFORMED. */
+int bw_parser__fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
+    BW_PRINTF(3, 4);
+/* s without leading and trailing blanks (spaces, tabs). */
+struct bw_slice bw_parser__trim(struct bw_slice s);
+
 /* Fills the fields every parser has; formats call it from their create(). */
 void bw_parser__init(struct bw_parser *p, const char *format, const struct bw_parser_opts *o);
 

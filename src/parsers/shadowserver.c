@@ -83,20 +83,6 @@ struct shadowserver {
     char text[7][TEXT_MAX + 1]; /* family, vendor, type, model, banner, target, host */
 };
 
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-    BW_PRINTF(3, 4);
-
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-{
-    va_list ap;
-
-    err->reason = reason;
-    va_start(ap, fmt);
-    vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
-    va_end(ap);
-    return BW_EMALFORMED;
-}
-
 static const char *keep_text(char *dst, size_t cap, struct bw_slice s)
 {
     size_t n = bw_utf8_truncate(s.ptr, s.len, cap);
@@ -104,17 +90,6 @@ static const char *keep_text(char *dst, size_t cap, struct bw_slice s)
     memcpy(dst, s.ptr, n);
     dst[n] = '\0';
     return dst;
-}
-
-static struct bw_slice trim(struct bw_slice s)
-{
-    while (s.len > 0 && (s.ptr[0] == ' ' || s.ptr[0] == '\t')) {
-        s.ptr++;
-        s.len--;
-    }
-    while (s.len > 0 && (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t'))
-        s.len--;
-    return s;
 }
 
 static bool slice_is(struct bw_slice s, const char *lit)
@@ -180,7 +155,7 @@ static int header(struct shadowserver *s, int count, struct bw_parse_error *err)
     s->bad_header = false;
     s->n_columns = (size_t)count;
     for (int i = 0; i < count; i++) {
-        struct bw_slice c = trim(s->cells[i]);
+        struct bw_slice c = bw_parser__trim(s->cells[i]);
 
         s->cols[i] = C_OTHER;
         for (size_t k = 0; k < BW_ARRAY_LEN(column_names); k++) {
@@ -196,7 +171,7 @@ static int header(struct shadowserver *s, int count, struct bw_parse_error *err)
     }
     if (!has[C_IP]) {
         s->bad_header = true;
-        return fail(err, BW_REJECT_COLUMNS, "header has no \"ip\" or \"src_ip\" column");
+        return bw_parser__fail(err, BW_REJECT_COLUMNS, "header has no \"ip\" or \"src_ip\" column");
     }
     if (has[C_INFECTION])
         s->kind = K_EVENT;
@@ -284,7 +259,7 @@ static int row(struct shadowserver *s, size_t count, const char *line, size_t le
     memset(v, 0, sizeof(v));
     for (size_t i = 0; i < count; i++) {
         if (s->cols[i] != C_OTHER)
-            v[s->cols[i]] = trim(s->cells[i]);
+            v[s->cols[i]] = bw_parser__trim(s->cells[i]);
     }
     memset(r, 0, sizeof(*r));
     r->source = s->base.format;
@@ -299,25 +274,27 @@ static int row(struct shadowserver *s, size_t count, const char *line, size_t le
 
     if (v[C_IP].len > 0) {
         if (bw_parser__set_net(r, v[C_IP].ptr, v[C_IP].len) != BW_OK)
-            return fail(err, BW_REJECT_INVALID_IP, "ip \"%.*s\" is not an address or prefix",
-                        (int)(v[C_IP].len > 48 ? 48 : v[C_IP].len), v[C_IP].ptr);
+            return bw_parser__fail(err, BW_REJECT_INVALID_IP,
+                                   "ip \"%.*s\" is not an address or prefix",
+                                   (int)(v[C_IP].len > 48 ? 48 : v[C_IP].len), v[C_IP].ptr);
     } else if (v[C_HOST].len > 0) {
         if (!host_name(v[C_HOST]))
-            return fail(err, BW_REJECT_INVALID_FIELD, "host \"%.*s\" is not a host name",
-                        (int)(v[C_HOST].len > 48 ? 48 : v[C_HOST].len), v[C_HOST].ptr);
+            return bw_parser__fail(err, BW_REJECT_INVALID_FIELD, "host \"%.*s\" is not a host name",
+                                   (int)(v[C_HOST].len > 48 ? 48 : v[C_HOST].len), v[C_HOST].ptr);
         r->host = keep_text(s->text[6], TEXT_MAX, v[C_HOST]);
     } else {
-        return fail(err, BW_REJECT_MISSING_IP, "empty ip column");
+        return bw_parser__fail(err, BW_REJECT_MISSING_IP, "empty ip column");
     }
     if (v[C_TIME].len > 0 &&
         bw_parser__feed_time(&r->time_s, v[C_TIME].ptr, v[C_TIME].len) != BW_OK)
-        return fail(err, BW_REJECT_INVALID_TIME, "timestamp \"%.*s\" is not a date and time",
-                    (int)(v[C_TIME].len > 40 ? 40 : v[C_TIME].len), v[C_TIME].ptr);
+        return bw_parser__fail(err, BW_REJECT_INVALID_TIME,
+                               "timestamp \"%.*s\" is not a date and time",
+                               (int)(v[C_TIME].len > 40 ? 40 : v[C_TIME].len), v[C_TIME].ptr);
     /* events: the port the device talked to; scans: the port it serves */
     port = s->kind == K_EVENT ? v[C_DST_PORT] : v[C_PORT];
     if (port.len > 0 && !parse_port(port, &r->port))
-        return fail(err, BW_REJECT_INVALID_PORT, "port \"%.*s\" is not 0-65535",
-                    (int)(port.len > 20 ? 20 : port.len), port.ptr);
+        return bw_parser__fail(err, BW_REJECT_INVALID_PORT, "port \"%.*s\" is not 0-65535",
+                               (int)(port.len > 20 ? 20 : port.len), port.ptr);
     if (slice_is(v[C_PROTO], "tcp"))
         r->proto = BW_PROTO_TCP;
     else if (slice_is(v[C_PROTO], "udp"))
@@ -354,26 +331,27 @@ static int shadowserver_line(struct bw_parser *p, const char *line, size_t len,
     if (len > 0 && line[len - 1] == '\r')
         len--;
     if (len >= sizeof(p->scratch))
-        return fail(err, BW_REJECT_LINE_TOO_LONG, "line over %zu bytes",
-                    sizeof(p->scratch) - 1);
+        return bw_parser__fail(err, BW_REJECT_LINE_TOO_LONG, "line over %zu bytes",
+                               sizeof(p->scratch) - 1);
     if (len == 0 || line[0] == '#')
         return 0;
     if (!bw_parser__utf8_ok(line, len))
-        return fail(err, BW_REJECT_INVALID_UTF8, "line is not valid UTF-8");
+        return bw_parser__fail(err, BW_REJECT_INVALID_UTF8, "line is not valid UTF-8");
     count = bw_parser__csv_split(line, len, p->scratch, s->cells, MAX_COLUMNS);
     if (count == -1)
-        return fail(err, BW_REJECT_MALFORMED, "unbalanced or misplaced quote");
+        return bw_parser__fail(err, BW_REJECT_MALFORMED, "unbalanced or misplaced quote");
     if (count == -2)
-        return fail(err, BW_REJECT_COLUMNS, "more than %d columns", MAX_COLUMNS);
+        return bw_parser__fail(err, BW_REJECT_COLUMNS, "more than %d columns", MAX_COLUMNS);
     /* a header line, also where exports were concatenated */
-    if (slice_is(trim(s->cells[0]), "timestamp"))
+    if (slice_is(bw_parser__trim(s->cells[0]), "timestamp"))
         return header(s, count, err);
     if (!s->have_header || s->bad_header)
-        return fail(err, BW_REJECT_COLUMNS, "no usable header line (\"timestamp\",...,\"ip\")");
+        return bw_parser__fail(err, BW_REJECT_COLUMNS,
+                               "no usable header line (\"timestamp\",...,\"ip\")");
     /* rows that leave out empty trailing cells are common; more cells than names are not */
     if ((size_t)count > s->n_columns)
-        return fail(err, BW_REJECT_COLUMNS, "%d columns where the header has %zu", count,
-                    s->n_columns);
+        return bw_parser__fail(err, BW_REJECT_COLUMNS, "%d columns where the header has %zu", count,
+                               s->n_columns);
     return row(s, (size_t)count, line, len, lineno, emit, ctx, err);
 }
 

@@ -167,20 +167,6 @@ static uint64_t hash_bytes(const char *s, size_t n, uint64_t h)
     return h;
 }
 
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-    BW_PRINTF(3, 4);
-
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-{
-    va_list ap;
-
-    err->reason = reason;
-    va_start(ap, fmt);
-    vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
-    va_end(ap);
-    return BW_EMALFORMED;
-}
-
 /* ---- time -------------------------------------------------------------------------------- */
 
 static int year_of(int64_t t)
@@ -1364,7 +1350,7 @@ static int sshd_line(struct bw_parser *p, const char *line, size_t len, uint64_t
     int rc = 0;
 
     if (len > BW_LINE_MAX)
-        return fail(err, BW_REJECT_LINE_TOO_LONG, "line over %d bytes", BW_LINE_MAX);
+        return bw_parser__fail(err, BW_REJECT_LINE_TOO_LONG, "line over %d bytes", BW_LINE_MAX);
     while (e > line && (e[-1] == '\r' || e[-1] == '\n'))
         e--;
     lc.len = (size_t)(e - line);
@@ -1374,14 +1360,15 @@ static int sshd_line(struct bw_parser *p, const char *line, size_t len, uint64_t
     switch (parse_prefix(&x->clock, line, e, &pf)) {
     case PFX_SSHD:
         break;
-    case PFX_OTHER:
-        return 0;
+    case PFX_OTHER: return 0;
     case PFX_BAD_TIME:
-        return fail(err, BW_REJECT_INVALID_TIME, "timestamp \"%.*s\" is not a valid time",
-                    (int)(token_end(m, e) - m > 32 ? 32 : token_end(m, e) - m), m);
+        return bw_parser__fail(err, BW_REJECT_INVALID_TIME,
+                               "timestamp \"%.*s\" is not a valid time",
+                               (int)(token_end(m, e) - m > 32 ? 32 : token_end(m, e) - m), m);
     case PFX_BAD:
     default:
-        return fail(err, BW_REJECT_MALFORMED, "not a syslog or journal line (no program tag)");
+        return bw_parser__fail(err, BW_REJECT_MALFORMED,
+                               "not a syslog or journal line (no program tag)");
     }
     m = pf.msg;
     me = e;
@@ -1394,8 +1381,8 @@ static int sshd_line(struct bw_parser *p, const char *line, size_t len, uint64_t
     if (h.kind == K_NONE)
         return 0;
     if (h.kind == K_BAD_ADDRESS)
-        return fail(err, BW_REJECT_INVALID_IP,
-                    "the client address is neither an IP address nor a host name");
+        return bw_parser__fail(err, BW_REJECT_INVALID_IP,
+                               "the client address is neither an IP address nor a host name");
     c = conn_get(x, pf.conn_key, pf.time_s);
     if (h.banner != NULL && h.banner_len > 0) {
         size_t n = bw_utf8_truncate(h.banner, h.banner_len, BANNER_MAX);

@@ -15,20 +15,6 @@
 
 #include "parsers/parsers_int.h"
 
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-    BW_PRINTF(3, 4);
-
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-{
-    va_list ap;
-
-    err->reason = reason;
-    va_start(ap, fmt);
-    vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
-    va_end(ap);
-    return BW_EMALFORMED;
-}
-
 static bool is_digit(unsigned c)
 {
     return c >= '0' && c <= '9';
@@ -317,29 +303,30 @@ static int suricata_line(struct bw_parser *p, const char *line, size_t len, uint
     int n, rc, emitted = 0;
 
     if (len > BW_LINE_MAX)
-        return fail(err, BW_REJECT_LINE_TOO_LONG, "line over %d bytes", BW_LINE_MAX);
+        return bw_parser__fail(err, BW_REJECT_LINE_TOO_LONG, "line over %d bytes", BW_LINE_MAX);
     if (!bw_json_parse(&s, line, len, keys, su->v, F_COUNT))
-        return fail(err, s.reason, "not JSON: %s at byte %zu", s.why,
-                    (size_t)(s.p - s.start) + 1);
+        return bw_parser__fail(err, s.reason, "not JSON: %s at byte %zu", s.why,
+                               (size_t)(s.p - s.start) + 1);
     su->used = 0;
     if (v[F_EVENT_TYPE].type == J_NONE)
-        return fail(err, BW_REJECT_MALFORMED, "no \"event_type\": not an EVE record");
+        return bw_parser__fail(err, BW_REJECT_MALFORMED, "no \"event_type\": not an EVE record");
     if (v[F_EVENT_TYPE].type != J_STRING)
-        return fail(err, BW_REJECT_INVALID_FIELD, "\"event_type\" is not a string");
+        return bw_parser__fail(err, BW_REJECT_INVALID_FIELD, "\"event_type\" is not a string");
     if (v[F_EVENT_TYPE].len != 5 || memcmp(v[F_EVENT_TYPE].ptr, "alert", 5) != 0)
         return 0;
     if (v[F_ALERT].type != J_OBJECT)
-        return fail(err, BW_REJECT_INVALID_FIELD, "\"alert\" is missing or not an object");
+        return bw_parser__fail(err, BW_REJECT_INVALID_FIELD,
+                               "\"alert\" is missing or not an object");
     if (!alert_text(su, F_SIGNATURE, BW_EVIDENCE_MAX, &sig, &sig_len))
-        return fail(err, BW_REJECT_INVALID_FIELD, "\"alert.signature\" is not a string");
+        return bw_parser__fail(err, BW_REJECT_INVALID_FIELD, "\"alert.signature\" is not a string");
     if (!alert_text(su, F_CATEGORY, CLASS_MAX, &cls, &cls_len))
-        return fail(err, BW_REJECT_INVALID_FIELD, "\"alert.category\" is not a string");
+        return bw_parser__fail(err, BW_REJECT_INVALID_FIELD, "\"alert.category\" is not a string");
     if ((v[F_SID].type != J_NONE && !bw_json_integer(&v[F_SID], UINT32_MAX, &sid)) ||
         (v[F_GID].type != J_NONE && !bw_json_integer(&v[F_GID], UINT32_MAX, &gid)) ||
         (v[F_REV].type != J_NONE && !bw_json_integer(&v[F_REV], UINT32_MAX, &rev)) ||
         (v[F_SEVERITY].type != J_NONE && !bw_json_integer(&v[F_SEVERITY], 255, &sev)))
-        return fail(err, BW_REJECT_INVALID_FIELD,
-                    "alert gid, signature_id, rev or severity is not a small integer");
+        return bw_parser__fail(err, BW_REJECT_INVALID_FIELD,
+                               "alert gid, signature_id, rev or severity is not a small integer");
     m = map_class(cls, cls_len) | map_signature(sig, sig_len);
     if (m == 0)
         return 0; /* an alert that says nothing about compromise (policy, info, hunting) */
@@ -349,18 +336,18 @@ static int suricata_line(struct bw_parser *p, const char *line, size_t len, uint
     r.line = lineno;
     r.time_s = p->now_s;
     if (v[F_SRC_IP].type == J_NONE)
-        return fail(err, BW_REJECT_MISSING_IP, "no \"src_ip\"");
+        return bw_parser__fail(err, BW_REJECT_MISSING_IP, "no \"src_ip\"");
     if (!eve_addr(&v[F_SRC_IP], &r.addr))
-        return fail(err, BW_REJECT_INVALID_IP, "\"src_ip\" is not an IP address");
+        return bw_parser__fail(err, BW_REJECT_INVALID_IP, "\"src_ip\" is not an IP address");
     have_dest = eve_addr(&v[F_DEST_IP], &dest);
     if (!eve_port(&v[F_SRC_PORT], &src_port) || !eve_port(&v[F_DEST_PORT], &dest_port))
-        return fail(err, BW_REJECT_INVALID_PORT, "src_port or dest_port is not 0-65535");
+        return bw_parser__fail(err, BW_REJECT_INVALID_PORT, "src_port or dest_port is not 0-65535");
     if (!eve_proto(&v[F_PROTO], &r.proto))
-        return fail(err, BW_REJECT_INVALID_FIELD, "\"proto\" is not a name or 0-255");
+        return bw_parser__fail(err, BW_REJECT_INVALID_FIELD, "\"proto\" is not a name or 0-255");
     if (v[F_TIMESTAMP].type != J_NONE) {
         if (v[F_TIMESTAMP].type != J_STRING || v[F_TIMESTAMP].escaped ||
             eve_time(&r.time_s, v[F_TIMESTAMP].ptr, v[F_TIMESTAMP].len) != BW_OK)
-            return fail(err, BW_REJECT_INVALID_TIME, "\"timestamp\" is not RFC 3339");
+            return bw_parser__fail(err, BW_REJECT_INVALID_TIME, "\"timestamp\" is not RFC 3339");
     }
     if (v[F_DIRECTION].type == J_STRING && v[F_DIRECTION].len == 9 &&
         memcmp(v[F_DIRECTION].ptr, "to_client", 9) == 0) {

@@ -39,31 +39,6 @@ struct urlhaus {
     bool have_prev;
 };
 
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-    BW_PRINTF(3, 4);
-
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-{
-    va_list ap;
-
-    err->reason = reason;
-    va_start(ap, fmt);
-    vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
-    va_end(ap);
-    return BW_EMALFORMED;
-}
-
-static struct bw_slice trim(struct bw_slice s)
-{
-    while (s.len > 0 && (s.ptr[0] == ' ' || s.ptr[0] == '\t')) {
-        s.ptr++;
-        s.len--;
-    }
-    while (s.len > 0 && (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t'))
-        s.len--;
-    return s;
-}
-
 static bool slice_is(struct bw_slice s, const char *lit)
 {
     return s.len == strlen(lit) && strncasecmp(s.ptr, lit, s.len) == 0;
@@ -89,7 +64,7 @@ static bool try_header(struct urlhaus *u, int count)
     bool has_url = false;
 
     for (int i = 0; i < count; i++) {
-        struct bw_slice c = trim(u->cells[i]);
+        struct bw_slice c = bw_parser__trim(u->cells[i]);
 
         if (memchr(c.ptr, ':', c.len) != NULL)
             return false;
@@ -171,7 +146,7 @@ static void set_family(struct urlhaus *u, struct bw_slice tags)
     while (i < tags.len) {
         const char *comma = memchr(tags.ptr + i, ',', tags.len - i);
         size_t end = comma != NULL ? (size_t)(comma - tags.ptr) : tags.len;
-        struct bw_slice t = trim((struct bw_slice){ tags.ptr + i, end - i });
+        struct bw_slice t = bw_parser__trim((struct bw_slice){ tags.ptr + i, end - i });
 
         if (!generic_tag(t)) {
             size_t n = bw_utf8_truncate(t.ptr, t.len, TEXT_MAX);
@@ -201,7 +176,7 @@ static bool host_char(char c)
 static int set_host(struct urlhaus *u, const char *h, size_t n, struct bw_parse_error *err)
 {
     if (n > HOST_MAX)
-        return fail(err, BW_REJECT_INVALID_FIELD, "url host is over %d bytes", HOST_MAX);
+        return bw_parser__fail(err, BW_REJECT_INVALID_FIELD, "url host is over %d bytes", HOST_MAX);
     for (size_t k = 0; k < n; k++) {
         char c = h[k];
 
@@ -210,7 +185,7 @@ static int set_host(struct urlhaus *u, const char *h, size_t n, struct bw_parse_
     while (n > 0 && u->host[n - 1] == '.')
         n--;
     if (n == 0)
-        return fail(err, BW_REJECT_INVALID_FIELD, "url names no host");
+        return bw_parser__fail(err, BW_REJECT_INVALID_FIELD, "url names no host");
     u->host[n] = '\0';
     u->r.host = u->host;
     return BW_OK;
@@ -228,8 +203,8 @@ static int url_host(struct urlhaus *u, struct bw_slice url, struct bw_parse_erro
     for (i = 0; i + 2 < url.len && scheme_char(p[i], i); i++)
         ;
     if (i == 0 || i + 2 >= url.len || p[i] != ':' || p[i + 1] != '/' || p[i + 2] != '/')
-        return fail(err, BW_REJECT_INVALID_FIELD, "url \"%.*s\" has no scheme://",
-                    (int)(url.len > 60 ? 60 : url.len), p);
+        return bw_parser__fail(err, BW_REJECT_INVALID_FIELD, "url \"%.*s\" has no scheme://",
+                               (int)(url.len > 60 ? 60 : url.len), p);
     scheme_len = i;
     a = i + 3;
     for (e = a; e < url.len && p[e] != '/' && p[e] != '?' && p[e] != '#'; e++)
@@ -240,27 +215,30 @@ static int url_host(struct urlhaus *u, struct bw_slice url, struct bw_parse_erro
         const char *close = memchr(p + h, ']', e - h);
 
         if (close == NULL)
-            return fail(err, BW_REJECT_INVALID_IP, "url has an unclosed [ address");
+            return bw_parser__fail(err, BW_REJECT_INVALID_IP, "url has an unclosed [ address");
         he = (size_t)(close - p);
         if (bw_addr_parse(&r->addr, p + h + 1, he - h - 1) != BW_OK)
-            return fail(err, BW_REJECT_INVALID_IP, "url address \"%.*s\" is not IPv6",
-                        (int)(he - h - 1 > 48 ? 48 : he - h - 1), p + h + 1);
+            return bw_parser__fail(err, BW_REJECT_INVALID_IP, "url address \"%.*s\" is not IPv6",
+                                   (int)(he - h - 1 > 48 ? 48 : he - h - 1), p + h + 1);
         he++;
     } else {
         for (he = h; he < e && p[he] != ':'; he++) {
             if (!host_char(p[he]))
-                return fail(err, BW_REJECT_INVALID_FIELD, "url host \"%.*s\" has a character "
-                            "a host name cannot have", (int)(e - h > 60 ? 60 : e - h), p + h);
+                return bw_parser__fail(err, BW_REJECT_INVALID_FIELD,
+                                       "url host \"%.*s\" has a character "
+                                       "a host name cannot have",
+                                       (int)(e - h > 60 ? 60 : e - h), p + h);
             if (!(p[he] >= '0' && p[he] <= '9') && p[he] != '.')
                 dotted = false;
         }
         if (he == h)
-            return fail(err, BW_REJECT_INVALID_FIELD, "url \"%.*s\" names no host",
-                        (int)(url.len > 60 ? 60 : url.len), p);
+            return bw_parser__fail(err, BW_REJECT_INVALID_FIELD, "url \"%.*s\" names no host",
+                                   (int)(url.len > 60 ? 60 : url.len), p);
         if (dotted) {
             if (bw_addr_parse(&r->addr, p + h, he - h) != BW_OK)
-                return fail(err, BW_REJECT_INVALID_IP, "url address \"%.*s\" is not IPv4",
-                            (int)(he - h > 48 ? 48 : he - h), p + h);
+                return bw_parser__fail(err, BW_REJECT_INVALID_IP,
+                                       "url address \"%.*s\" is not IPv4",
+                                       (int)(he - h > 48 ? 48 : he - h), p + h);
         } else {
             rc = set_host(u, p + h, he - h, err);
             if (rc != BW_OK)
@@ -268,19 +246,20 @@ static int url_host(struct urlhaus *u, struct bw_slice url, struct bw_parse_erro
         }
     }
     if (he < e && p[he] != ':')
-        return fail(err, BW_REJECT_INVALID_FIELD, "url has text after the host's address");
+        return bw_parser__fail(err, BW_REJECT_INVALID_FIELD,
+                               "url has text after the host's address");
     if (he < e && he + 1 < e) {
         unsigned port = 0;
 
         if (e - he - 1 > 5)
-            return fail(err, BW_REJECT_INVALID_PORT, "url port is not 0-65535");
+            return bw_parser__fail(err, BW_REJECT_INVALID_PORT, "url port is not 0-65535");
         for (size_t k = he + 1; k < e; k++) {
             if (p[k] < '0' || p[k] > '9')
-                return fail(err, BW_REJECT_INVALID_PORT, "url port is not a number");
+                return bw_parser__fail(err, BW_REJECT_INVALID_PORT, "url port is not a number");
             port = port * 10 + (unsigned)(p[k] - '0');
         }
         if (port > 65535)
-            return fail(err, BW_REJECT_INVALID_PORT, "url port %u is over 65535", port);
+            return bw_parser__fail(err, BW_REJECT_INVALID_PORT, "url port %u is over 65535", port);
         r->port = (uint16_t)port;
     } else if (scheme_len == 4 && strncasecmp(p, "http", 4) == 0) {
         r->port = 80;
@@ -301,12 +280,12 @@ static int row(struct urlhaus *u, int count, uint64_t lineno, bw_emit_cb emit, v
     if (!u->have_header)
         default_header(u, count);
     if ((size_t)count != u->n_columns)
-        return fail(err, BW_REJECT_COLUMNS, "%d columns where the header has %zu", count,
-                    u->n_columns);
+        return bw_parser__fail(err, BW_REJECT_COLUMNS, "%d columns where the header has %zu", count,
+                               u->n_columns);
     memset(v, 0, sizeof(v));
     for (size_t i = 0; i < u->n_columns; i++) {
         if (u->cols[i] != C_OTHER && v[u->cols[i]].ptr == NULL)
-            v[u->cols[i]] = trim(u->cells[i]);
+            v[u->cols[i]] = bw_parser__trim(u->cells[i]);
     }
     memset(r, 0, sizeof(*r));
     r->cats = 1u << BW_CAT_MALWARE;
@@ -315,14 +294,15 @@ static int row(struct urlhaus *u, int count, uint64_t lineno, bw_emit_cb emit, v
     r->source = u->base.format;
     r->line = lineno;
     if (v[C_URL].len == 0)
-        return fail(err, BW_REJECT_MISSING_IP, "empty url column");
+        return bw_parser__fail(err, BW_REJECT_MISSING_IP, "empty url column");
     rc = url_host(u, v[C_URL], err);
     if (rc != BW_OK)
         return rc;
     if (v[C_TIME].len > 0 &&
         bw_parser__feed_time(&r->time_s, v[C_TIME].ptr, v[C_TIME].len) != BW_OK)
-        return fail(err, BW_REJECT_INVALID_TIME, "dateadded \"%.*s\" is not a date and time",
-                    (int)(v[C_TIME].len > 40 ? 40 : v[C_TIME].len), v[C_TIME].ptr);
+        return bw_parser__fail(err, BW_REJECT_INVALID_TIME,
+                               "dateadded \"%.*s\" is not a date and time",
+                               (int)(v[C_TIME].len > 40 ? 40 : v[C_TIME].len), v[C_TIME].ptr);
     if (r->host == NULL) {
         if (u->have_prev && u->prev.time_s == r->time_s && u->prev.port == r->port &&
             bw_addr_cmp(&u->prev.addr, &r->addr) == 0)
@@ -349,17 +329,17 @@ static int urlhaus_line(struct bw_parser *p, const char *line, size_t len, uint6
     if (len > 0 && line[len - 1] == '\r')
         len--;
     if (len >= sizeof(p->scratch))
-        return fail(err, BW_REJECT_LINE_TOO_LONG, "line over %zu bytes",
-                    sizeof(p->scratch) - 1);
-    s = trim((struct bw_slice){ line, len });
+        return bw_parser__fail(err, BW_REJECT_LINE_TOO_LONG, "line over %zu bytes",
+                               sizeof(p->scratch) - 1);
+    s = bw_parser__trim((struct bw_slice){ line, len });
     if (s.len == 0)
         return 0;
     if (!bw_parser__utf8_ok(line, len))
-        return fail(err, BW_REJECT_INVALID_UTF8, "line is not valid UTF-8");
+        return bw_parser__fail(err, BW_REJECT_INVALID_UTF8, "line is not valid UTF-8");
     if (s.ptr[0] == '#') { /* a comment; the dumps name the columns in one */
         s.ptr++;
         s.len--;
-        s = trim(s);
+        s = bw_parser__trim(s);
         count = bw_parser__csv_split(s.ptr, s.len, p->scratch, u->cells, MAX_COLUMNS);
         if (count > 1)
             (void)try_header(u, count);
@@ -367,9 +347,9 @@ static int urlhaus_line(struct bw_parser *p, const char *line, size_t len, uint6
     }
     count = bw_parser__csv_split(line, len, p->scratch, u->cells, MAX_COLUMNS);
     if (count == -1)
-        return fail(err, BW_REJECT_MALFORMED, "unbalanced or misplaced quote");
+        return bw_parser__fail(err, BW_REJECT_MALFORMED, "unbalanced or misplaced quote");
     if (count == -2)
-        return fail(err, BW_REJECT_COLUMNS, "more than %d columns", MAX_COLUMNS);
+        return bw_parser__fail(err, BW_REJECT_COLUMNS, "more than %d columns", MAX_COLUMNS);
     if (try_header(u, count))
         return 0;
     return row(u, count, lineno, emit, ctx, err);

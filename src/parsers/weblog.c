@@ -210,20 +210,6 @@ static const struct {
     { "hajime", "Hajime" },
 };
 
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-    BW_PRINTF(3, 4);
-
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-{
-    va_list ap;
-
-    err->reason = reason;
-    va_start(ap, fmt);
-    vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
-    va_end(ap);
-    return BW_EMALFORMED;
-}
-
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
@@ -735,7 +721,7 @@ static int weblog_line(struct bw_parser *p, const char *line, size_t len, uint64
     if (len > 0 && line[len - 1] == '\r')
         len--;
     if (len > BW_LINE_MAX)
-        return fail(err, BW_REJECT_LINE_TOO_LONG, "line over %d bytes", BW_LINE_MAX);
+        return bw_parser__fail(err, BW_REJECT_LINE_TOO_LONG, "line over %d bytes", BW_LINE_MAX);
     why = split_access(line, len, &a);
     if (why != NULL) {
         /* an access line behind a syslog header ("Jun  8 14:34:33 web nginx: 81.2.69.142 ...",
@@ -746,16 +732,19 @@ static int weblog_line(struct bw_parser *p, const char *line, size_t len, uint64
             why = NULL;
     }
     if (why != NULL)
-        return fail(err, BW_REJECT_MALFORMED, "not an access-log line: %s", why);
+        return bw_parser__fail(err, BW_REJECT_MALFORMED, "not an access-log line: %s", why);
     if (parse_clf_time(&t, a.time.ptr, a.time.len) != BW_OK)
-        return fail(err, BW_REJECT_INVALID_TIME, "time \"%.*s\" is not dd/Mon/yyyy:hh:mm:ss "
-                    "+zzzz", (int)(a.time.len > 40 ? 40 : a.time.len), a.time.ptr);
+        return bw_parser__fail(err, BW_REJECT_INVALID_TIME,
+                               "time \"%.*s\" is not dd/Mon/yyyy:hh:mm:ss "
+                               "+zzzz",
+                               (int)(a.time.len > 40 ? 40 : a.time.len), a.time.ptr);
     memset(r, 0, sizeof(*r));
     if (bw_addr_parse(&r->addr, a.client.ptr, a.client.len) != BW_OK) {
         if (!host_name(a.client))
-            return fail(err, BW_REJECT_INVALID_IP, "client \"%.*s\" is neither an address nor "
-                        "a host name", (int)(a.client.len > 48 ? 48 : a.client.len),
-                        a.client.ptr);
+            return bw_parser__fail(err, BW_REJECT_INVALID_IP,
+                                   "client \"%.*s\" is neither an address nor "
+                                   "a host name",
+                                   (int)(a.client.len > 48 ? 48 : a.client.len), a.client.ptr);
         memcpy(w->host, a.client.ptr, a.client.len);
         w->host[a.client.len] = '\0';
         r->host = w->host;
@@ -791,7 +780,7 @@ static int weblog_line(struct bw_parser *p, const char *line, size_t len, uint64
         return 0;
     /* checked only now, for the evidence: the reader has checked every line already */
     if (!bw_utf8_valid(line, len))
-        return fail(err, BW_REJECT_INVALID_UTF8, "the line is not valid UTF-8");
+        return bw_parser__fail(err, BW_REJECT_INVALID_UTF8, "the line is not valid UTF-8");
 
     r->time_s = t;
     r->cats = cats;

@@ -96,20 +96,6 @@ static const struct {
     { "Intel::Notice", 0, 0, FROM_INDICATOR },
 };
 
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-    BW_PRINTF(3, 4);
-
-static int fail(struct bw_parse_error *err, enum bw_reject reason, const char *fmt, ...)
-{
-    va_list ap;
-
-    err->reason = reason;
-    va_start(ap, fmt);
-    vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
-    va_end(ap);
-    return BW_EMALFORMED;
-}
-
 static bool eq(struct bw_slice s, const char *lit)
 {
     return s.len == strlen(lit) && memcmp(s.ptr, lit, s.len) == 0;
@@ -193,7 +179,7 @@ static int header_line(struct zeek *z, const char *line, size_t len, struct bw_p
         n = unescape(val, buf, sizeof(buf));
         if (n != 1 || buf[0] == '\n' || buf[0] == '\0') {
             z->bad_header = true;
-            return fail(err, BW_REJECT_COLUMNS, "#separator is not one byte");
+            return bw_parser__fail(err, BW_REJECT_COLUMNS, "#separator is not one byte");
         }
         z->sep = buf[0];
         return 0;
@@ -211,8 +197,8 @@ static int header_line(struct zeek *z, const char *line, size_t len, struct bw_p
         n = unescape(val, buf, MARK_MAX);
         if (n < 0) {
             z->bad_header = true;
-            return fail(err, BW_REJECT_COLUMNS, "#%.*s over %d bytes", (int)key.len, key.ptr,
-                        MARK_MAX);
+            return bw_parser__fail(err, BW_REJECT_COLUMNS, "#%.*s over %d bytes", (int)key.len,
+                                   key.ptr, MARK_MAX);
         }
         buf[n] = '\0';
         memcpy(eq(key, "unset_field") ? z->unset : z->empty, buf, (size_t)n + 1);
@@ -226,8 +212,8 @@ static int header_line(struct zeek *z, const char *line, size_t len, struct bw_p
         z->have_fields = false;
         if (count > ZEEK_MAX_FIELDS) {
             z->bad_header = true;
-            return fail(err, BW_REJECT_COLUMNS, "#fields names over %d columns",
-                        ZEEK_MAX_FIELDS);
+            return bw_parser__fail(err, BW_REJECT_COLUMNS, "#fields names over %d columns",
+                                   ZEEK_MAX_FIELDS);
         }
         for (int c = 0; c < C_COUNT; c++)
             z->col[c] = -1;
@@ -400,16 +386,16 @@ static int conn_row(struct zeek *z, uint64_t lineno, bw_emit_cb emit, void *ctx,
           (eq(st, "RSTO") && (ob.ptr == NULL || eq(ob, "0")))))
         return 0;
     if (z->val[C_ORIG_H].ptr == NULL)
-        return fail(err, BW_REJECT_MISSING_IP, "no id.orig_h");
+        return bw_parser__fail(err, BW_REJECT_MISSING_IP, "no id.orig_h");
     if (bw_addr_parse(&r->addr, z->val[C_ORIG_H].ptr, z->val[C_ORIG_H].len) != BW_OK)
-        return fail(err, BW_REJECT_INVALID_IP, "id.orig_h \"%.*s\" is not an IP address",
-                    (int)(z->val[C_ORIG_H].len > 48 ? 48 : z->val[C_ORIG_H].len),
-                    z->val[C_ORIG_H].ptr);
+        return bw_parser__fail(err, BW_REJECT_INVALID_IP, "id.orig_h \"%.*s\" is not an IP address",
+                               (int)(z->val[C_ORIG_H].len > 48 ? 48 : z->val[C_ORIG_H].len),
+                               z->val[C_ORIG_H].ptr);
     port = parse_port(z->val[C_RESP_P]);
     if (z->val[C_RESP_P].ptr != NULL && port < 0)
-        return fail(err, BW_REJECT_INVALID_PORT, "id.resp_p \"%.*s\" is not 0-65535",
-                    (int)(z->val[C_RESP_P].len > 16 ? 16 : z->val[C_RESP_P].len),
-                    z->val[C_RESP_P].ptr);
+        return bw_parser__fail(err, BW_REJECT_INVALID_PORT, "id.resp_p \"%.*s\" is not 0-65535",
+                               (int)(z->val[C_RESP_P].len > 16 ? 16 : z->val[C_RESP_P].len),
+                               z->val[C_RESP_P].ptr);
     r->cats = 1u << BW_CAT_SCAN;
     r->proto = BW_PROTO_TCP;
     r->port = port > 0 ? (uint16_t)port : 0;
@@ -464,8 +450,9 @@ static int notice_row(struct zeek *z, uint64_t lineno, bw_emit_cb emit, void *ct
         /* Intel::Notice: the indicator is in sub; where it was seen says what it did */
         who = z->val[C_SUB];
         if (!set_who(z, who))
-            return fail(err, BW_REJECT_MISSING_IP, "Intel::Notice without an address or host "
-                        "name in sub");
+            return bw_parser__fail(err, BW_REJECT_MISSING_IP,
+                                   "Intel::Notice without an address or host "
+                                   "name in sub");
         r->cats = z->val[C_MSG].ptr != NULL &&
                           memmem(z->val[C_MSG].ptr, z->val[C_MSG].len, "IN_ORIG", 7) != NULL
                       ? 1u << BW_CAT_SCAN
@@ -473,11 +460,11 @@ static int notice_row(struct zeek *z, uint64_t lineno, bw_emit_cb emit, void *ct
     } else {
         who = z->val[C_SRC].ptr != NULL ? z->val[C_SRC] : z->val[C_ORIG_H];
         if (who.ptr == NULL)
-            return fail(err, BW_REJECT_MISSING_IP, "%.*s without src or id.orig_h",
-                        (int)(note.len > 48 ? 48 : note.len), note.ptr);
+            return bw_parser__fail(err, BW_REJECT_MISSING_IP, "%.*s without src or id.orig_h",
+                                   (int)(note.len > 48 ? 48 : note.len), note.ptr);
         if (bw_addr_parse(&r->addr, who.ptr, who.len) != BW_OK)
-            return fail(err, BW_REJECT_INVALID_IP, "src \"%.*s\" is not an IP address",
-                        (int)(who.len > 48 ? 48 : who.len), who.ptr);
+            return bw_parser__fail(err, BW_REJECT_INVALID_IP, "src \"%.*s\" is not an IP address",
+                                   (int)(who.len > 48 ? 48 : who.len), who.ptr);
         r->cats = notices[i].cats;
     }
     port = parse_port(z->val[C_P].ptr != NULL ? z->val[C_P] : z->val[C_RESP_P]);
@@ -533,14 +520,14 @@ static int tsv_line(struct zeek *z, const char *line, size_t len, uint64_t linen
     size_t count;
 
     if (z->bad_header)
-        return fail(err, BW_REJECT_COLUMNS, "no usable #fields header");
+        return bw_parser__fail(err, BW_REJECT_COLUMNS, "no usable #fields header");
     if (!z->have_fields)
-        return fail(err, BW_REJECT_COLUMNS, "a row before any #fields header");
+        return bw_parser__fail(err, BW_REJECT_COLUMNS, "a row before any #fields header");
     count = split((struct bw_slice){ line, len }, z->sep, cells, ZEEK_MAX_FIELDS);
     if (count != z->n_fields)
-        return fail(err, BW_REJECT_COLUMNS, "%s%zu columns where #fields names %zu",
-                    count > ZEEK_MAX_FIELDS ? "over " : "",
-                    count > ZEEK_MAX_FIELDS ? ZEEK_MAX_FIELDS : count, z->n_fields);
+        return bw_parser__fail(err, BW_REJECT_COLUMNS, "%s%zu columns where #fields names %zu",
+                               count > ZEEK_MAX_FIELDS ? "over " : "",
+                               count > ZEEK_MAX_FIELDS ? ZEEK_MAX_FIELDS : count, z->n_fields);
     if (z->path_kind == K_OTHER)
         return 0;
     start(z);
@@ -590,11 +577,11 @@ static int json_line(struct zeek *z, const char *line, size_t len, uint64_t line
 
     root = json_loadb(line, len, 0, &jerr);
     if (root == NULL)
-        return fail(err, BW_REJECT_MALFORMED, "not JSON (%s at column %d)", jerr.text,
-                    jerr.column);
+        return bw_parser__fail(err, BW_REJECT_MALFORMED, "not JSON (%s at column %d)", jerr.text,
+                               jerr.column);
     if (!json_is_object(root)) {
         json_decref(root);
-        return fail(err, BW_REJECT_MALFORMED, "not a JSON object");
+        return bw_parser__fail(err, BW_REJECT_MALFORMED, "not a JSON object");
     }
     start(z);
     ids = json_object_get(root, "id"); /* some exporters nest the connection id */
@@ -609,8 +596,8 @@ static int json_line(struct zeek *z, const char *line, size_t len, uint64_t line
             z->val[c] = (struct bw_slice){ NULL, 0 };
         if (v != NULL && !json_is_null(v) && z->val[c].ptr == NULL) {
             json_decref(root);
-            return fail(err, BW_REJECT_INVALID_FIELD, "\"%s\" has the wrong type",
-                        col_names[c]);
+            return bw_parser__fail(err, BW_REJECT_INVALID_FIELD, "\"%s\" has the wrong type",
+                                   col_names[c]);
         }
     }
     kind = z->val[C_NOTE].ptr != NULL ? K_NOTICE
@@ -629,9 +616,9 @@ static int zeek_line(struct bw_parser *p, const char *line, size_t len, uint64_t
     if (len > 0 && line[len - 1] == '\r')
         len--;
     if (len > BW_LINE_MAX)
-        return fail(err, BW_REJECT_LINE_TOO_LONG, "line over %d bytes", BW_LINE_MAX);
+        return bw_parser__fail(err, BW_REJECT_LINE_TOO_LONG, "line over %d bytes", BW_LINE_MAX);
     if (!bw_utf8_valid(line, len))
-        return fail(err, BW_REJECT_INVALID_UTF8, "the line is not valid UTF-8");
+        return bw_parser__fail(err, BW_REJECT_INVALID_UTF8, "the line is not valid UTF-8");
     if (len == 0)
         return 0;
     if (line[0] == '#')
