@@ -111,3 +111,18 @@ int bw_parser__set_net(struct bw_report *r, const char *s, size_t len)
     return BW_OK;
 }
 
+int bw_parser__feed_line(struct bw_parser *p, const char *line, size_t *len, struct bw_slice *s,
+                         struct bw_parse_error *err)
+{
+    if (*len > 0 && line[*len - 1] == '\r')
+        (*len)--;
+    if (*len >= sizeof(p->scratch))
+        return bw_parser__fail(err, BW_REJECT_LINE_TOO_LONG, "line over %zu bytes",
+                               sizeof(p->scratch) - 1);
+    *s = bw_parser__trim((struct bw_slice){ line, *len });
+    if (s->len == 0)
+        return 0;
+    if (!bw_parser__utf8_ok(line, *len))
+        return bw_parser__fail(err, BW_REJECT_INVALID_UTF8, "line is not valid UTF-8");
+    return 1;
+}

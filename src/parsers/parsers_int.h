@@ -55,6 +55,10 @@ int bw_parser__feed_time(int64_t *out, const char *s, size_t len);
 int bw_parser__set_net(struct bw_report *r, const char *s, size_t len);
 /* bw_utf8_valid() with a fast path for ASCII. */
 bool bw_parser__utf8_ok(const char *s, size_t len);
+/* The start a CSV feed's line shares: a trailing CR dropped from *len, the length and UTF-8
+ * checked, blanks trimmed into *s. 1 to go on, 0 for a blank line, or the rejection. */
+int bw_parser__feed_line(struct bw_parser *p, const char *line, size_t *len, struct bw_slice *s,
+                         struct bw_parse_error *err);
 
 /* The JSON line scanner of the JSON formats (json.c). */
 #define JSON_DEPTH_MAX 64 /* objects and arrays nested deeper are rejected */

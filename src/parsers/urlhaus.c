@@ -324,18 +324,11 @@ static int urlhaus_line(struct bw_parser *p, const char *line, size_t len, uint6
 {
     struct urlhaus *u = (struct urlhaus *)p;
     struct bw_slice s;
-    int count;
+    int count, rc;
 
-    if (len > 0 && line[len - 1] == '\r')
-        len--;
-    if (len >= sizeof(p->scratch))
-        return bw_parser__fail(err, BW_REJECT_LINE_TOO_LONG, "line over %zu bytes",
-                               sizeof(p->scratch) - 1);
-    s = bw_parser__trim((struct bw_slice){ line, len });
-    if (s.len == 0)
-        return 0;
-    if (!bw_parser__utf8_ok(line, len))
-        return bw_parser__fail(err, BW_REJECT_INVALID_UTF8, "line is not valid UTF-8");
+    rc = bw_parser__feed_line(p, line, &len, &s, err);
+    if (rc <= 0)
+        return rc;
     if (s.ptr[0] == '#') { /* a comment; the dumps name the columns in one */
         s.ptr++;
         s.len--;
