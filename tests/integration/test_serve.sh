@@ -4,14 +4,20 @@
 . "$(dirname "$0")/lib.sh"
 SRV=
 trap 'kill "$SRV" 2>/dev/null; wait "$SRV" 2>/dev/null; rm -rf "$T"' EXIT
-port() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1]=="udp" else socket.SOCK_STREAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$1"; }
 Z=bl.botwatch.local
 bw reporter add vetted --trust high >/dev/null
 printf '{"ip":"81.2.69.142","time":"%s","category":"c2","reporter":"vetted"}\n' "$(iso -60)" > "$T/a.ndjson"
 bw ingest "$T/a.ndjson" >/dev/null
-PD=$(port udp); PH=$(port tcp)
-"$BW" --db "$T/t.db" --now "$NOW" serve --http "127.0.0.1:$PH" --dns "127.0.0.1:$PD" 2>"$T/serve.log" &
+# port 0: the kernel picks free ports (no race with other tests); serve logs them
+"$BW" --db "$T/t.db" --now "$NOW" serve --http 127.0.0.1:0 --dns 127.0.0.1:0 2>"$T/serve.log" &
 SRV=$!
+PD=; PH=
+for _ in $(seq 1 200); do
+    PD=$(sed -n 's/.*try: dig @127.0.0.1 -p \([0-9]*\) .*/\1/p' "$T/serve.log")
+    PH=$(sed -n 's/.*listening on .*(port \([0-9]*\)).*/\1/p' "$T/serve.log")
+    [ -n "$PD" ] && [ -n "$PH" ] && break
+    sleep 0.05
+done
 q() { dig @127.0.0.1 -p "$PD" +time=2 +tries=2 +short "$@" 2>/dev/null; }
 
 # wait (bounded) until the DNS sockets are bound; queries that arrive before the first
