@@ -105,5 +105,6 @@ int bw_cmd_export(struct bw_cli *cli, int argc, char **argv);
 int bw_cmd_dnsbl(struct bw_cli *cli, int argc, char **argv);
 int bw_cmd_serve(struct bw_cli *cli, int argc, char **argv);
 int bw_cmd_key(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_delist(struct bw_cli *cli, int argc, char **argv);
 
 #endif

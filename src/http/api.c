@@ -821,6 +821,126 @@ static enum MHD_Result get_metrics(struct bw_http_req *r)
 
 /* ---- routing ---- */
 
+/* ---- delisting requests ---- */
+
+#define DELIST_REASON_MAX 1000
+#define DELIST_CONTACT_MAX 255
+
+static int delist_store(struct bw_store *st, void *ctx)
+{
+    return bw_store_delist_add(st, ctx);
+}
+
+/* A required string field of at most max bytes of valid UTF-8 without control characters;
+ * NULL when it is fine, else what is wrong. */
+static const char *text_field(json_t *o, const char *name, size_t max, const char **out)
+{
+    json_t *v = json_object_get(o, name);
+    const char *t;
+    size_t len;
+
+    if (v == NULL)
+        return "is missing";
+    if (!json_is_string(v))
+        return "must be a string";
+    t = json_string_value(v);
+    len = json_string_length(v);
+    if (len == 0)
+        return "is empty";
+    if (len > max)
+        return "is too long";
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)t[i] < 0x20 || t[i] == 0x7f)
+            return "holds control characters";
+    }
+    *out = t;
+    return NULL;
+}
+
+static enum MHD_Result post_delist(struct bw_http_req *r)
+{
+    static const char *const fields[] = { "ip", "reason", "contact" };
+    struct bw_delist req = { 0 };
+    const struct bw_http_listing *l;
+    const char *ip = NULL, *reason = NULL, *contact = NULL, *bad, *key;
+    json_error_t jerr;
+    json_t *root, *v;
+    struct bw_diag d;
+    char ipt[BW_ADDR_TEXT_MAX], note[96];
+    bool listed;
+    int rc;
+
+    bw_http__authenticate(r, "X-Api-Key");
+    if (r->auth == BW_AUTH_BAD)
+        return bw_http__reply_error(r, 401, "unauthorized", NULL, "the key is not known");
+    root = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return bw_http__reply_error(r, 400, "malformed", NULL,
+                                    "the body must be one JSON object: %s",
+                                    root == NULL ? jerr.text : "not an object");
+    }
+    json_object_foreach(root, key, v) {
+        bool known = false;
+
+        for (size_t i = 0; i < BW_ARRAY_LEN(fields); i++)
+            known = known || strcmp(key, fields[i]) == 0;
+        if (!known) {
+            enum MHD_Result res = bw_http__reply_error(r, 400, "unknown_field", key,
+                                                       "unknown field \"%.60s\"", key);
+
+            json_decref(root);
+            return res;
+        }
+    }
+    if ((bad = text_field(root, "ip", BW_ADDR_TEXT_MAX - 1, &ip)) != NULL ||
+        bw_addr_parse(&req.addr, ip, strlen(ip)) != BW_OK) {
+        enum MHD_Result res = bw_http__reply_error(r, 400, "invalid_ip", "ip",
+                                                   "ip %s", bad ? bad : "is not an IP address");
+
+        json_decref(root);
+        return res;
+    }
+    if ((bad = text_field(root, "reason", DELIST_REASON_MAX, &reason)) != NULL ||
+        (bad = text_field(root, "contact", DELIST_CONTACT_MAX, &contact)) != NULL) {
+        const char *f = reason == NULL ? "reason" : "contact";
+        enum MHD_Result res = bw_http__reply_error(r, 400, "invalid_field", f, "%s %s", f, bad);
+
+        json_decref(root);
+        return res;
+    }
+    l = bw_http__listing_get(r->h);
+    listed = l != NULL && bw_http__listing_find(l, &req.addr) != NULL;
+    bw_http__listing_put(r->h, l);
+    if (!listed) {
+        json_decref(root);
+        return bw_http__reply_json(r, 200, json_pack("{s:s, s:b, s:s}", "ip",
+                                                     bw_addr_format(&req.addr, ipt), "listed",
+                                                     0, "state", "not_listed"));
+    }
+    snprintf(req.reason, sizeof(req.reason), "%s", reason);
+    snprintf(req.contact, sizeof(req.contact), "%s", contact);
+    snprintf(req.requested_by, sizeof(req.requested_by), "%s",
+             r->auth == BW_AUTH_KEY ? r->key.name : "anonymous");
+    req.requested_s = bw_time_now();
+    json_decref(root);
+    rc = bw_http__with_writer(r->h, delist_store, &req, &d);
+    if (rc != BW_OK && rc != BW_ECONFLICT) {
+        bw_log_err("http: delisting request not stored (%s: %s)", bw_strerror(rc), d.msg);
+        return bw_http__reply_error(r, 503, "not_stored", NULL,
+                                    "the request was not recorded; send it again");
+    }
+    snprintf(note, sizeof(note), "delist request %lld%s", (long long)req.id,
+             rc == BW_ECONFLICT ? " (already pending)" : "");
+    bw_http__audit(r, note);
+    return bw_http__reply_json(r, rc == BW_OK ? 202 : 200,
+                               json_pack("{s:I, s:s, s:b, s:s, s:b}", "id", (json_int_t)req.id,
+                                         "ip", bw_addr_format(&req.addr, ipt), "listed", 1,
+                                         "state", "pending", "duplicate", rc == BW_ECONFLICT));
+}
+
+/* ---- the router ---- */
+
 enum MHD_Result bw_http__api(struct bw_http_req *r)
 {
     const char *p = r->path;
@@ -846,7 +966,9 @@ enum MHD_Result bw_http__api(struct bw_http_req *r)
         return get_blocklist(r);
     if (strcmp(p, "/stats/summary") == 0 && get)
         return get_summary(r);
-    if (strcmp(p, "/reports") == 0 || strncmp(p, "/devices/", 9) == 0 ||
+    if (strcmp(p, "/delist") == 0 && post)
+        return post_delist(r);
+    if (strcmp(p, "/reports") == 0 || strcmp(p, "/delist") == 0 || strncmp(p, "/devices/", 9) == 0 ||
         strcmp(p, "/blocklist") == 0)
         return bw_http__reply_error(r, 405, "method_not_allowed", NULL,
                                     "%s is not allowed here", r->method);

@@ -371,6 +371,27 @@ int bw_http__ingest(struct bw_http *h, const char *reporter, const char *data, s
     return rc;
 }
 
+int bw_http__with_writer(struct bw_http *h, int (*fn)(struct bw_store *st, void *ctx), void *ctx,
+                         struct bw_diag *d)
+{
+    int rc;
+
+    pthread_mutex_lock(&h->write_mu);
+    if (h->writer == NULL && bw_store_open(&h->writer, h->db_path, d) != BW_OK) {
+        h->writer = NULL;
+        pthread_mutex_unlock(&h->write_mu);
+        return BW_EBACKEND;
+    }
+    rc = fn(h->writer, ctx);
+    if (rc != BW_OK && rc != BW_EAGAIN && rc != BW_ECONFLICT && rc != BW_ENOTFOUND) {
+        bw_diag_set(d, "%s", bw_store_errmsg(h->writer));
+        bw_store_close(h->writer); /* a fresh connection for the next request */
+        h->writer = NULL;
+    }
+    pthread_mutex_unlock(&h->write_mu);
+    return rc;
+}
+
 /* ---- judging one address ---- */
 
 struct judge_ctx {

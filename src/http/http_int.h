@@ -156,6 +156,12 @@ void bw_http__store_put(struct bw_http *h, struct bw_store *st);
 BW_MUSTCHECK int bw_http__ingest(struct bw_http *h, const char *reporter, const char *data,
                                  size_t len, struct bw_ingest_stats *out, struct bw_diag *d);
 
+/* Runs fn on the writer connection, one writer at a time (delisting requests, case
+ * acknowledgements). fn's return is returned; a backend failure reopens the connection. */
+BW_MUSTCHECK int bw_http__with_writer(struct bw_http *h,
+                                      int (*fn)(struct bw_store *st, void *ctx), void *ctx,
+                                      struct bw_diag *d);
+
 /* The listing in service (rebuilt by a thread a second after the last build); pinned until
  * put. Never NULL once the server runs. */
 const struct bw_http_listing *bw_http__listing_get(struct bw_http *h);

@@ -121,6 +121,21 @@ static const char *const migrations[] = {
     "  added_at INTEGER NOT NULL,\n"
     "  source TEXT NOT NULL\n"
     ") WITHOUT ROWID;\n",
+    /* 4: delisting requests and their decisions. An accepted one also resets the decayed
+     * counts of the device's evidence (docs/scoring.md), in the same transaction. */
+    "CREATE TABLE delist_requests (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  ip BLOB NOT NULL CHECK (length(ip) = 16),\n"
+    "  reason TEXT NOT NULL,\n"
+    "  contact TEXT NOT NULL,\n"
+    "  requested_by TEXT NOT NULL,\n"
+    "  requested_at INTEGER NOT NULL,\n"
+    "  state INTEGER NOT NULL DEFAULT 0 CHECK (state BETWEEN 0 AND 2),\n"
+    "  decided_by TEXT NOT NULL DEFAULT '',\n"
+    "  note TEXT NOT NULL DEFAULT '',\n"
+    "  decided_at INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE INDEX delist_requests_ip ON delist_requests (ip, state);\n",
 };
 
 /* The enrichment columns of devices, in the order read_enrichment() reads them. */
@@ -1332,6 +1347,156 @@ static int sq_allow_list(struct bw_store *st, bw_allow_cb cb, void *ctx)
     return rc == SQLITE_DONE ? BW_OK : map_rc(rc);
 }
 
+/* ---- delisting requests ---- */
+
+#define DELIST_COLUMNS                                                                         \
+    "id, ip, reason, contact, requested_by, requested_at, state, decided_by, note, decided_at"
+
+static int delist_read(sqlite3_stmt *stmt, struct bw_delist *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->id = sqlite3_column_int64(stmt, 0);
+    if (sqlite3_column_bytes(stmt, 1) != 16)
+        return BW_EBACKEND;
+    memcpy(out->addr.b, sqlite3_column_blob(stmt, 1), 16);
+    copy_col(out->reason, sizeof(out->reason), stmt, 2);
+    copy_col(out->contact, sizeof(out->contact), stmt, 3);
+    copy_col(out->requested_by, sizeof(out->requested_by), stmt, 4);
+    out->requested_s = sqlite3_column_int64(stmt, 5);
+    out->state = (enum bw_delist_state)sqlite3_column_int(stmt, 6);
+    copy_col(out->decided_by, sizeof(out->decided_by), stmt, 7);
+    copy_col(out->note, sizeof(out->note), stmt, 8);
+    out->decided_s = sqlite3_column_int64(stmt, 9);
+    return BW_OK;
+}
+
+static int sq_delist_add(struct bw_store *st, struct bw_delist *req)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt;
+    int rc;
+
+    /* one pending request per address: a second one answers with the first */
+    if (sqlite3_prepare_v2(s->db, "SELECT id FROM delist_requests WHERE ip = ?1 AND state = 0",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return BW_EBACKEND;
+    bind_addr(stmt, 1, &req->addr);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        req->id = sqlite3_column_int64(stmt, 0);
+        sqlite3_finalize(stmt);
+        return BW_ECONFLICT;
+    }
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE)
+        return map_rc(rc);
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO delist_requests (ip, reason, contact, "
+                                  "requested_by, requested_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return BW_EBACKEND;
+    bind_addr(stmt, 1, &req->addr);
+    sqlite3_bind_text(stmt, 2, req->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, req->contact, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, req->requested_by, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 5, req->requested_s);
+    rc = sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE)
+        return map_rc(rc);
+    req->id = sqlite3_last_insert_rowid(s->db);
+    req->state = BW_DELIST_PENDING;
+    return BW_OK;
+}
+
+static int sq_delist_get(struct bw_store *st, int64_t id, struct bw_delist *out)
+{
+    sqlite3_stmt *stmt;
+    int rc;
+
+    if (sqlite3_prepare_v2(sq(st)->db, "SELECT " DELIST_COLUMNS " FROM delist_requests "
+                                       "WHERE id = ?1", -1, &stmt, NULL) != SQLITE_OK)
+        return BW_EBACKEND;
+    sqlite3_bind_int64(stmt, 1, id);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        rc = delist_read(stmt, out);
+    else
+        rc = rc == SQLITE_DONE ? BW_ENOTFOUND : map_rc(rc);
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+static int sq_delist_list(struct bw_store *st, int state, bw_delist_cb cb, void *ctx)
+{
+    sqlite3_stmt *stmt;
+    int rc;
+
+    if (sqlite3_prepare_v2(sq(st)->db, "SELECT " DELIST_COLUMNS " FROM delist_requests "
+                                       "WHERE ?1 < 0 OR state = ?1 ORDER BY id", -1, &stmt,
+                           NULL) != SQLITE_OK)
+        return BW_EBACKEND;
+    sqlite3_bind_int(stmt, 1, state);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct bw_delist d;
+        int crc = delist_read(stmt, &d);
+
+        if (crc == BW_OK)
+            crc = cb(ctx, &d);
+        if (crc != 0) {
+            sqlite3_finalize(stmt);
+            return crc;
+        }
+    }
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_DONE ? BW_OK : map_rc(rc);
+}
+
+static int sq_delist_decide(struct bw_store *st, int64_t id, bool accept, const char *by,
+                            const char *note, int64_t now_s)
+{
+    struct sq_store *s = sq(st);
+    struct bw_diag d;
+    struct bw_delist req;
+    sqlite3_stmt *stmt;
+    int rc;
+
+    rc = exec_sql(s, "SAVEPOINT delist_decide", &d);
+    if (rc != BW_OK)
+        return rc;
+    rc = sq_delist_get(st, id, &req);
+    if (rc == BW_OK && req.state != BW_DELIST_PENDING)
+        rc = BW_ECONFLICT;
+    if (rc == BW_OK && sqlite3_prepare_v2(s->db, "UPDATE delist_requests SET state = ?2, "
+                                                 "decided_by = ?3, note = ?4, decided_at = ?5 "
+                                                 "WHERE id = ?1", -1, &stmt, NULL) != SQLITE_OK)
+        rc = BW_EBACKEND;
+    if (rc == BW_OK) {
+        sqlite3_bind_int64(stmt, 1, id);
+        sqlite3_bind_int(stmt, 2, accept ? BW_DELIST_ACCEPTED : BW_DELIST_REJECTED);
+        sqlite3_bind_text(stmt, 3, by, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 4, note != NULL ? note : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 5, now_s);
+        rc = sqlite3_step(stmt) == SQLITE_DONE ? BW_OK : map_rc(sqlite3_errcode(s->db));
+        sqlite3_finalize(stmt);
+    }
+    /* the decision's effect on scoring: what was reported before it weighs nothing now */
+    if (rc == BW_OK && accept &&
+        sqlite3_prepare_v2(s->db, "UPDATE evidence SET mass = 0, mass_at = max(mass_at, ?2) "
+                                  "WHERE ip = ?1", -1, &stmt, NULL) != SQLITE_OK)
+        rc = BW_EBACKEND;
+    else if (rc == BW_OK && accept) {
+        bind_addr(stmt, 1, &req.addr);
+        sqlite3_bind_int64(stmt, 2, now_s);
+        rc = sqlite3_step(stmt) == SQLITE_DONE ? BW_OK : map_rc(sqlite3_errcode(s->db));
+        sqlite3_finalize(stmt);
+    }
+    if (rc != BW_OK) {
+        (void)exec_sql(s, "ROLLBACK TO delist_decide; RELEASE delist_decide", &d);
+        return rc;
+    }
+    return exec_sql(s, "RELEASE delist_decide", &d);
+}
+
 static const struct bw_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -1368,4 +1533,8 @@ static const struct bw_store_ops sqlite_ops = {
     .allow_add = sq_allow_add,
     .allow_remove = sq_allow_remove,
     .allow_list = sq_allow_list,
+    .delist_add = sq_delist_add,
+    .delist_get = sq_delist_get,
+    .delist_list = sq_delist_list,
+    .delist_decide = sq_delist_decide,
 };

@@ -243,3 +243,48 @@ int bw_store_allow_load(struct bw_store *st, struct bw_pfxset **out)
     *out = al.set;
     return BW_OK;
 }
+
+/* ---- delisting requests ---- */
+
+static const char *const delist_states[] = { "pending", "accepted", "rejected" };
+
+const char *bw_delist_state_name(enum bw_delist_state s)
+{
+    return (unsigned)s < BW_ARRAY_LEN(delist_states) ? delist_states[s] : "?";
+}
+
+int bw_delist_state_parse(int *out, const char *s)
+{
+    if (strcmp(s, "all") == 0) {
+        *out = -1;
+        return BW_OK;
+    }
+    for (size_t i = 0; i < BW_ARRAY_LEN(delist_states); i++) {
+        if (strcmp(s, delist_states[i]) == 0) {
+            *out = (int)i;
+            return BW_OK;
+        }
+    }
+    return BW_EINVAL;
+}
+
+int bw_store_delist_add(struct bw_store *st, struct bw_delist *req)
+{
+    return st->ops->delist_add(st, req);
+}
+
+int bw_store_delist_get(struct bw_store *st, int64_t id, struct bw_delist *out)
+{
+    return st->ops->delist_get(st, id, out);
+}
+
+int bw_store_delist_list(struct bw_store *st, int state, bw_delist_cb cb, void *ctx)
+{
+    return st->ops->delist_list(st, state, cb, ctx);
+}
+
+int bw_store_delist_decide(struct bw_store *st, int64_t id, bool accept, const char *by,
+                           const char *note, int64_t now_s)
+{
+    return st->ops->delist_decide(st, id, accept, by, note, now_s);
+}

@@ -233,4 +233,40 @@ BW_MUSTCHECK int bw_store_allow_list(struct bw_store *st, bw_allow_cb cb, void *
 /* The allowlist as a sealed prefix set (caller frees). */
 BW_MUSTCHECK int bw_store_allow_load(struct bw_store *st, struct bw_pfxset **out);
 
+/* ---- delisting requests ---- */
+
+enum bw_delist_state { BW_DELIST_PENDING, BW_DELIST_ACCEPTED, BW_DELIST_REJECTED };
+const char *bw_delist_state_name(enum bw_delist_state s);
+/* -1 for "all"; BW_EINVAL for an unknown name. */
+BW_MUSTCHECK int bw_delist_state_parse(int *out, const char *s);
+
+struct bw_delist {
+    int64_t id;
+    struct bw_addr addr;
+    char reason[1024];
+    char contact[256];
+    char requested_by[BW_NAME_MAX]; /* the key's name, or "anonymous" */
+    int64_t requested_s;
+    enum bw_delist_state state;
+    char decided_by[BW_NAME_MAX];
+    char note[512];
+    int64_t decided_s;
+};
+
+/* Records a pending request (fills req->id). When one is already pending for the address,
+ * BW_ECONFLICT with req->id set to it. */
+BW_MUSTCHECK int bw_store_delist_add(struct bw_store *st, struct bw_delist *req);
+BW_MUSTCHECK int bw_store_delist_get(struct bw_store *st, int64_t id,
+                                     struct bw_delist *out); /* BW_ENOTFOUND */
+/* Requests in id order; state -1 for all. */
+typedef int (*bw_delist_cb)(void *ctx, const struct bw_delist *d);
+BW_MUSTCHECK int bw_store_delist_list(struct bw_store *st, int state, bw_delist_cb cb,
+                                      void *ctx);
+/* Decides a pending request (BW_ENOTFOUND; BW_ECONFLICT when already decided) and records who
+ * and when. Accepting also sets the decayed counts of the device's evidence to zero at now_s,
+ * in the same transaction: its history stays, but only reports after the decision can list
+ * it again (docs/scoring.md). */
+BW_MUSTCHECK int bw_store_delist_decide(struct bw_store *st, int64_t id, bool accept,
+                                        const char *by, const char *note, int64_t now_s);
+
 #endif

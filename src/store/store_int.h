@@ -53,6 +53,11 @@ struct bw_store_ops {
                      int64_t now_s);
     int (*allow_remove)(struct bw_store *st, const struct bw_prefix *p);
     int (*allow_list)(struct bw_store *st, bw_allow_cb cb, void *ctx);
+    int (*delist_add)(struct bw_store *st, struct bw_delist *req);
+    int (*delist_get)(struct bw_store *st, int64_t id, struct bw_delist *out);
+    int (*delist_list)(struct bw_store *st, int state, bw_delist_cb cb, void *ctx);
+    int (*delist_decide)(struct bw_store *st, int64_t id, bool accept, const char *by,
+                         const char *note, int64_t now_s);
 };
 
 struct bw_store {

@@ -39,6 +39,24 @@ done
 [ $seen -eq 1 ] && ok "a newly stored listing is served within seconds" || bad "refresh" "$(tail -3 "$T/serve.log")"
 
 curl -sf "http://127.0.0.1:$PH/healthz" >/dev/null && ok "the HTTP API answers beside it" || bad "healthz"
+
+# a delisting request through the API, decided with the CLI, reaches the DNSBL
+out=$(curl -s -X POST -H 'Content-Type: application/json' \
+    -d '{"ip":"81.2.69.142","reason":"router reflashed","contact":"noc@isp.example"}' \
+    "http://127.0.0.1:$PH/api/v1/delist")
+id=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' 2>/dev/null)
+[ -n "$id" ] && ok "POST /delist records a request" || bad "delist request" "$out"
+bw delist list --json | grep -q '"state":"pending"' && ok "delist list shows it pending" || bad "delist list"
+bw delist accept "$id" --note "checked" >/dev/null && ok "delist accept" || bad "delist accept"
+bw delist accept "$id" 2>"$T/e" >/dev/null; rc=$?
+[ $rc -ne 0 ] && grep -q "already accepted" "$T/e" && ok "a decided request cannot be decided again" || bad "decide twice" "$(cat "$T/e")"
+gone=0
+for _ in $(seq 1 40); do
+    if dig @127.0.0.1 -p "$PD" +time=2 +tries=1 A 142.69.2.81.$Z 2>/dev/null | grep -q NXDOMAIN; then gone=1; break; fi
+    sleep 0.1
+done
+[ $gone -eq 1 ] && ok "an accepted delisting leaves the DNSBL within seconds" || bad "delisted"
+bw delist list --state accepted --json | grep -q '"note":"checked"' && ok "the decision is recorded" || bad "decision"
 kill "$SRV"; wait "$SRV"; rc=$?
 [ $rc -eq 0 ] && ok "serve stops cleanly on SIGTERM" || bad "stop" "rc=$rc"
 SRV=

@@ -356,6 +356,117 @@ static void devices_pages_and_summary(void **state)
     resp_free(&r);
 }
 
+/* The device is listed in the blocklist while `listed`, waited for (bounded). */
+static void wait_listing(struct fx *f, const char *ip, bool listed)
+{
+    struct timespec nap = { 0, 20 * 1000 * 1000 };
+    char want[64];
+
+    snprintf(want, sizeof(want), "%s\n", ip);
+    for (int i = 0; i < 250; i++) {
+        struct resp r;
+        bool found;
+
+        get(f, "/api/v1/blocklist?format=txt", NULL, &r);
+        found = strstr(r.body, want) != NULL;
+        resp_free(&r);
+        if (found == listed)
+            return;
+        nanosleep(&nap, NULL);
+    }
+    fail_msg("%s never became %s", ip, listed ? "listed" : "unlisted");
+}
+
+static void post_delist(struct fx *f, const char *body, struct resp *r)
+{
+    post(f, "/api/v1/delist", "X-Api-Key", NULL, body, r);
+}
+
+static void delisting_requests_are_recorded_and_decided(void **state)
+{
+    struct fx *f = *state;
+    struct bw_store *st;
+    struct bw_delist d;
+    struct resp r;
+    char body[512];
+    json_t *o;
+    int64_t id;
+
+    make_listed(f, "81.2.69.150");
+    wait_listing(f, "81.2.69.150", true);
+    /* bad requests name the field and store nothing */
+    post_delist(f, "{\"ip\":", &r);
+    assert_int_equal(r.status, 400);
+    resp_free(&r);
+    post_delist(f, "{\"ip\":\"81.2.69.150\",\"reason\":\"fixed\",\"contact\":\"a@b.example\","
+                   "\"pleaseDelete\":true}", &r);
+    assert_int_equal(r.status, 400);
+    o = body_json(&r);
+    assert_string_equal(json_string_value(json_object_get(err_of(o), "field")), "pleaseDelete");
+    json_decref(o);
+    resp_free(&r);
+    post_delist(f, "{\"ip\":\"81.2.69.999\",\"reason\":\"fixed\",\"contact\":\"a@b.example\"}", &r);
+    assert_int_equal(r.status, 400);
+    o = body_json(&r);
+    assert_string_equal(json_string_value(json_object_get(err_of(o), "field")), "ip");
+    json_decref(o);
+    resp_free(&r);
+    post_delist(f, "{\"ip\":\"81.2.69.150\",\"reason\":\"fixed\",\"contact\":7}", &r);
+    assert_int_equal(r.status, 400);
+    o = body_json(&r);
+    assert_string_equal(json_string_value(json_object_get(err_of(o), "field")), "contact");
+    json_decref(o);
+    resp_free(&r);
+    /* an address that is not listed needs no request */
+    post_delist(f, "{\"ip\":\"81.2.69.151\",\"reason\":\"x\",\"contact\":\"a@b.example\"}", &r);
+    assert_int_equal(r.status, 200);
+    o = body_json(&r);
+    assert_string_equal(json_string_value(json_object_get(o, "state")), "not_listed");
+    json_decref(o);
+    resp_free(&r);
+    /* a real one is recorded once */
+    post_delist(f, "{\"ip\":\"81.2.69.150\",\"reason\":\"router reflashed\","
+                   "\"contact\":\"noc@isp.example\"}", &r);
+    assert_int_equal(r.status, 202);
+    o = body_json(&r);
+    id = json_integer_value(json_object_get(o, "id"));
+    assert_true(id > 0);
+    json_decref(o);
+    resp_free(&r);
+    post_delist(f, "{\"ip\":\"81.2.69.150\",\"reason\":\"again\",\"contact\":\"x@y.example\"}", &r);
+    assert_int_equal(r.status, 200);
+    o = body_json(&r);
+    assert_int_equal(json_integer_value(json_object_get(o, "id")), id);
+    assert_true(json_is_true(json_object_get(o, "duplicate")));
+    json_decref(o);
+    resp_free(&r);
+    /* the administrator accepts it: unlisted, and the decision is kept */
+    assert_int_equal(bw_store_open(&st, f->db, NULL), BW_OK);
+    assert_int_equal(bw_store_delist_get(st, id, &d), BW_OK);
+    assert_int_equal(d.state, BW_DELIST_PENDING);
+    assert_string_equal(d.reason, "router reflashed");
+    assert_string_equal(d.requested_by, "anonymous");
+    assert_int_equal(bw_store_delist_decide(st, id, true, "cli:test", "ok", NOW), BW_OK);
+    assert_int_equal(bw_store_delist_decide(st, id, false, "cli:test", "", NOW), BW_ECONFLICT);
+    assert_int_equal(bw_store_delist_get(st, id, &d), BW_OK);
+    assert_int_equal(d.state, BW_DELIST_ACCEPTED);
+    assert_string_equal(d.decided_by, "cli:test");
+    bw_store_close(st);
+    wait_listing(f, "81.2.69.150", false);
+    /* new reports after the decision list it again */
+    for (int k = 0; k < 2; k++) {
+        snprintf(body, sizeof(body),
+                 "{\"ip\":\"81.2.69.150\",\"time\":%lld,\"category\":\"bruteforce\",\"port\":22}\n"
+                 "{\"ip\":\"81.2.69.150\",\"time\":%lld,\"category\":\"bruteforce\",\"port\":23}\n"
+                 "{\"ip\":\"81.2.69.150\",\"time\":%lld,\"category\":\"bruteforce\",\"port\":24}\n",
+                 (long long)NOW, (long long)NOW, (long long)NOW);
+        post(f, "/api/v1/reports", "X-Api-Key", k == 0 ? f->reporter1 : f->reporter2, body, &r);
+        assert_int_equal(r.status, 202);
+        resp_free(&r);
+    }
+    wait_listing(f, "81.2.69.150", true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +479,8 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(blocklist_formats_etag_and_gzip, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(devices_pages_and_summary, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(delisting_requests_are_recorded_and_decided, fx_setup,
+                                        fx_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
