@@ -1,7 +1,8 @@
 /*
  * bench/bench_http.c - the HTTP API under load, on loopback, with its own keep-alive client:
- *   1. POST /api/v1/reports in NDJSON batches of 1,000 (two reporters, so devices list):
- *      reports stored per second, each answer sent after its commit;
+ *   1. POST /api/v1/reports in NDJSON batches of 1,000 from two reporters at once (so devices
+ *      list), each on its own connection: reports stored per second, each answer sent after
+ *      its commit;
  *   2. GET /api/v1/devices/{ip} and GET /v1/decisions?ip= over the devices just stored, from
  *      CONNS connections (one client thread each): requests per second, p50 and p99 latency;
  *   3. the same client against a bare libmicrohttpd server answering a fixed JSON body on its
@@ -242,6 +243,21 @@ static void post_reports(uint16_t port, const char *key, unsigned devices, int64
     free(req);
 }
 
+struct poster {
+    uint16_t port;
+    const char *key;
+    unsigned devices;
+    int64_t t;
+};
+
+static void *poster_main(void *arg)
+{
+    struct poster *p = arg;
+
+    post_reports(p->port, p->key, p->devices, p->t);
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "/tmp";
@@ -279,8 +295,16 @@ int main(int argc, char **argv)
     printf("bench_http: %u devices, %u server threads, %u client connections, %.0f s each\n",
            devices, threads, conns, seconds);
     t0 = now_s();
-    post_reports(bw_http_port(h), k1, devices, bw_time_now() - 120);
-    post_reports(bw_http_port(h), k2, devices, bw_time_now() - 60);
+    {   /* two reporters sending at once, each on its own connection */
+        struct poster p1 = { bw_http_port(h), k1, devices, bw_time_now() - 120 };
+        struct poster p2 = { bw_http_port(h), k2, devices, bw_time_now() - 60 };
+        pthread_t t1, t2;
+
+        pthread_create(&t1, NULL, poster_main, &p1);
+        pthread_create(&t2, NULL, poster_main, &p2);
+        pthread_join(t1, NULL);
+        pthread_join(t2, NULL);
+    }
     printf("POST /api/v1/reports, NDJSON batches of 1000: %.0f reports/s stored\n",
            2.0 * devices / (now_s() - t0));
     dev_rate = run_load(bw_http_port(h), "device", NULL, devices, seconds, conns);

@@ -7,8 +7,10 @@
  *    under "rejected" and the rest stored.
  *  - Reporter names and report targets reach admins only; scoped keys (isp, cert) see recent
  *    evidence for the devices in their scope and what anonymous callers see elsewhere.
- *  - Lookups read the store through bw_http__judge(); lists read the listing image. The
- *    snapshot index takes both places without the handlers changing shape.
+ *  - Lookups answer from the device image the listing was built with (image.c): no store
+ *    read per request. Admins are judged from the store at the moment they ask (every source
+ *    and the full explanation), and scoped keys read recent evidence from the store for the
+ *    devices in their scope: both are privileged, audited reads.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,26 +116,23 @@ static int add_recent(void *ctx, const struct bw_stored_report *sr)
     return 0;
 }
 
-static int lookup_cb(void *ctx, struct bw_store *st, const struct bw_http_judged *j)
+/* The lookup object's public part: status, score, aggregates, network and device. */
+static json_t *device_json(const struct bw_device *d, const struct bw_verdict *v,
+                           bool allowlisted)
 {
-    struct lookup *lk = ctx;
-    struct bw_http_req *r = lk->r;
-    const struct bw_device *d = j->d;
     const struct bw_enrichment *en = &d->en;
-    bool admin = r->auth == BW_AUTH_KEY && r->key.role == BW_KEY_ADMIN;
-    char ip[BW_ADDR_TEXT_MAX], why[320];
+    char ip[BW_ADDR_TEXT_MAX];
     json_t *o = json_object(), *dev = json_object();
-    int rc = BW_OK;
 
     json_object_set_new(o, "ip", json_string(bw_addr_format(&d->addr, ip)));
-    json_object_set_new(o, "listed", json_boolean(j->v.listed));
-    json_object_set_new(o, "score", json_integer(j->v.score));
+    json_object_set_new(o, "listed", json_boolean(v->listed));
+    json_object_set_new(o, "score", json_integer(v->score));
     json_object_set_new(o, "reports", json_integer((json_int_t)d->reports));
     json_object_set_new(o, "reporters", json_integer((json_int_t)d->reporters));
     json_object_set_new(o, "first_seen", bw_http__time_json(d->first_seen_s));
     json_object_set_new(o, "last_seen", bw_http__time_json(d->last_seen_s));
     json_object_set_new(o, "categories", bw_http__cats_json(d->cats));
-    json_object_set_new(o, "allowlisted", json_boolean(j->allowlisted));
+    json_object_set_new(o, "allowlisted", json_boolean(allowlisted));
     json_object_set_new(o, "asn", en->asn ? json_integer(en->asn) : json_null());
     json_object_set_new(o, "as_org", str_or_null(en->as_org));
     json_object_set_new(o, "prefix", str_or_null(en->prefix));
@@ -147,50 +146,117 @@ static int lookup_cb(void *ctx, struct bw_store *st, const struct bw_http_judged
     json_object_set_new(dev, "version", str_or_null(en->device_version));
     json_object_set_new(o, "device", dev);
     json_object_set_new(o, "contact", str_or_null(en->contact));
-    if (admin) {
-        struct bw_buf wb;
-        json_t *sources = json_array();
+    return o;
+}
 
-        bw_buf_init(&wb, 1 << 16);
-        rc = bw_score_why(&r->h->c.policy, j->ev, j->n, bw_time_now(), &j->v, &wb);
-        json_object_set_new(o, "why", json_string(rc == BW_OK ? wb.data : ""));
-        bw_buf_cleanup(&wb);
-        for (size_t i = 0; i < j->n; i++) {
-            const struct bw_evidence *e = &j->ev[i];
-            json_t *s = json_pack("{s:s, s:s, s:I, s:o, s:o}", "reporter", e->reporter,
-                                  "trust", bw_trust_name(e->trust), "reports",
-                                  (json_int_t)e->reports, "first_seen",
-                                  bw_http__time_json(e->first_seen_s), "last_seen",
-                                  bw_http__time_json(e->last_seen_s));
+/* Adds the recent evidence of d for a caller whose scope covers it (reads the store). */
+static int add_evidence(struct bw_http_req *r, struct bw_store *st, const struct bw_device *d,
+                        json_t *o)
+{
+    struct recent rec = { .a = json_array(),
+                          .admin = r->auth == BW_AUTH_KEY && r->key.role == BW_KEY_ADMIN };
+    int rc = BW_OK;
 
-            json_object_set_new(s, "org", e->org && e->org[0] ? json_string(e->org)
-                                                               : json_null());
-            if (e->via.len > 0) {
-                char pt[BW_PREFIX_TEXT_MAX];
+    if (d->reports > 0)
+        rc = bw_store_report_recent(st, &d->addr, RECENT_EVIDENCE, add_recent, &rec);
+    json_object_set_new(o, "evidence", rec.a);
+    bw_http__audit(r, "evidence read");
+    return rc;
+}
 
-                json_object_set_new(s, "via", json_string(bw_prefix_format(&e->via, pt)));
-            }
-            json_array_append_new(sources, s);
+/* Admins: judged from the store now, with every source and the full explanation. */
+static int lookup_cb(void *ctx, struct bw_store *st, const struct bw_http_judged *j)
+{
+    struct lookup *lk = ctx;
+    struct bw_http_req *r = lk->r;
+    json_t *o = device_json(j->d, &j->v, j->allowlisted), *sources = json_array();
+    struct bw_buf wb;
+    int rc;
+
+    bw_buf_init(&wb, 1 << 16);
+    rc = bw_score_why(&r->h->c.policy, j->ev, j->n, bw_time_now(), &j->v, &wb);
+    json_object_set_new(o, "why", json_string(rc == BW_OK ? wb.data : ""));
+    bw_buf_cleanup(&wb);
+    for (size_t i = 0; i < j->n; i++) {
+        const struct bw_evidence *e = &j->ev[i];
+        json_t *src = json_pack("{s:s, s:s, s:I, s:o, s:o}", "reporter", e->reporter, "trust",
+                                bw_trust_name(e->trust), "reports", (json_int_t)e->reports,
+                                "first_seen", bw_http__time_json(e->first_seen_s), "last_seen",
+                                bw_http__time_json(e->last_seen_s));
+
+        json_object_set_new(src, "org", e->org && e->org[0] ? json_string(e->org) : json_null());
+        if (e->via.len > 0) {
+            char pt[BW_PREFIX_TEXT_MAX];
+
+            json_object_set_new(src, "via", json_string(bw_prefix_format(&e->via, pt)));
         }
-        json_object_set_new(o, "sources", sources);
-    } else {
-        why_public(r->h, &j->v, why, sizeof(why));
-        json_object_set_new(o, "why", json_string(why));
+        json_array_append_new(sources, src);
     }
-    if (rc == BW_OK && in_scope(r, en)) {
-        struct recent rec = { .a = json_array(), .admin = admin };
-
-        if (d->reports > 0)
-            rc = bw_store_report_recent(st, &d->addr, RECENT_EVIDENCE, add_recent, &rec);
-        json_object_set_new(o, "evidence", rec.a);
-        bw_http__audit(r, "evidence read");
-    }
+    json_object_set_new(o, "sources", sources);
+    if (rc == BW_OK)
+        rc = add_evidence(r, st, j->d, o);
     if (rc != BW_OK) {
         json_decref(o);
         return rc;
     }
     lk->out = o;
     return 0;
+}
+
+/* Everyone else: answered from the image the listing was built with (no store read), plus
+ * recent evidence from the store for scoped keys on devices in their scope. A device that is
+ * not listed on its own but lies in a listed network is listed as part of it. */
+static int lookup_image(struct bw_http_req *r, const struct bw_addr *a, json_t **out)
+{
+    const struct bw_http_listing *l = bw_http__listing_get(r->h);
+    const struct bw_http_entry *net;
+    const struct bw_http_dev *x;
+    struct bw_device d;
+    struct bw_verdict v;
+    char why[320];
+    json_t *o;
+    int rc = BW_OK;
+
+    if (l == NULL)
+        return BW_EAGAIN;
+    x = bw_http__image_find(&l->image, a);
+    if (x != NULL) {
+        bw_http__image_device(&l->image, x, &d, &v);
+    } else {
+        memset(&d, 0, sizeof(d));
+        memset(&v, 0, sizeof(v));
+        d.addr = *a;
+        v.why = BW_WHY_NO_EVIDENCE;
+    }
+    net = v.listed ? NULL : bw_http__listing_find(l, a);
+    if (net != NULL && net->prefix.len < 128 && !(x != NULL && x->allowlisted)) {
+        char pt[BW_PREFIX_TEXT_MAX];
+
+        v.listed = true;
+        v.score = net->score;
+        d.cats |= net->cats;
+        o = device_json(&d, &v, false);
+        snprintf(why, sizeof(why), "listed: part of the listed network %s (score %d)",
+                 bw_prefix_format(&net->prefix, pt), net->score);
+    } else {
+        o = device_json(&d, &v, x != NULL && x->allowlisted);
+        why_public(r->h, &v, why, sizeof(why));
+    }
+    bw_http__listing_put(r->h, l);
+    json_object_set_new(o, "why", json_string(why));
+    if (in_scope(r, &d.en)) {
+        struct bw_store *st = bw_http__store_get(r->h);
+
+        rc = st != NULL ? add_evidence(r, st, &d, o) : BW_EBACKEND;
+        if (st != NULL)
+            bw_http__store_put(r->h, st);
+    }
+    if (rc != BW_OK) {
+        json_decref(o);
+        return rc;
+    }
+    *out = o;
+    return BW_OK;
 }
 
 static enum MHD_Result get_device(struct bw_http_req *r, const char *ip)
@@ -202,7 +268,10 @@ static enum MHD_Result get_device(struct bw_http_req *r, const char *ip)
     if (bw_addr_parse(&a, ip, strlen(ip)) != BW_OK)
         return bw_http__reply_error(r, 400, "invalid_ip", "ip", "\"%.60s\" is not an IP address",
                                     ip);
-    rc = bw_http__judge(r->h, &a, lookup_cb, &lk);
+    if (r->auth == BW_AUTH_KEY && r->key.role == BW_KEY_ADMIN)
+        rc = bw_http__judge(r->h, &a, lookup_cb, &lk);
+    else
+        rc = lookup_image(r, &a, &lk.out);
     if (rc != BW_OK) {
         bw_log_err("http: lookup failed (%s)", bw_strerror(rc));
         return bw_http__reply_error(r, 503, "unavailable", NULL, "the store did not answer");

@@ -480,6 +480,7 @@ struct build {
     int64_t now_s;
     struct bw_http_entry *e;
     size_t n, cap;
+    struct bw_http_image_builder ib;
 };
 
 static int build_one(void *ctx, const struct bw_device *d, const struct bw_evidence *ev,
@@ -489,8 +490,11 @@ static int build_one(void *ctx, const struct bw_device *d, const struct bw_evide
     struct bw_verdict v;
     struct bw_http_entry *e;
     bw_catmask cats = 0;
+    bool allowlisted = bw_pfxset_lookup(b->allow, &d->addr, NULL, NULL);
 
-    bw_score(b->p, ev, n, b->now_s, bw_pfxset_lookup(b->allow, &d->addr, NULL, NULL), &v);
+    bw_score(b->p, ev, n, b->now_s, allowlisted, &v);
+    if (n > 0 && ev[0].via.len == 0) /* a device (the network walk sets via) */
+        bw_http__image_add(&b->ib, d, &v, allowlisted);
     if (!v.listed)
         return 0;
     for (size_t i = 0; i < n; i++)
@@ -524,10 +528,12 @@ static struct bw_http_listing *listing_build(struct bw_http *h)
     struct bw_store *st = bw_http__store_get(h);
     struct bw_pfxset *allow = NULL;
     struct bw_http_listing *l;
+    struct bw_http_image im;
     int rc;
 
     if (st == NULL)
         return NULL;
+    bw_http__image_builder_init(&b.ib, &im);
     rc = bw_store_allow_load(st, &allow);
     b.allow = allow;
     if (rc == BW_OK)
@@ -536,14 +542,17 @@ static struct bw_http_listing *listing_build(struct bw_http *h)
         rc = bw_store_network_walk(st, b.now_s - h->c.policy.window_s, build_one, &b);
     bw_pfxset_free(allow);
     bw_http__store_put(h, st);
+    bw_http__image_builder_done(&b.ib);
     if (rc != BW_OK) {
         bw_log_err("http: listing not rebuilt (%s)", bw_strerror(rc));
         free(b.e);
+        bw_http__image_free(&im);
         return NULL;
     }
     if (b.n > 0)
         bw_sort(b.e, b.n, sizeof(*b.e), cmp_entry);
     l = bw_xcalloc(1, sizeof(*l));
+    l->image = im;
     l->e = b.e;
     l->n = b.n;
     for (size_t i = 0; i < b.n; i++)
@@ -564,6 +573,7 @@ static void listing_unref(struct bw_http_listing *l)
     if (l != NULL && --l->refs == 0) {
         free(l->nets);
         free(l->e);
+        bw_http__image_free(&l->image);
         free(l);
     }
 }
@@ -1001,7 +1011,7 @@ int bw_http_start(struct bw_http **out, const struct bw_http_config *c, struct b
         flags, 0, NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)h->c.threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)h->c.timeout_s, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
         completed, h, MHD_OPTION_END);
     if (h->daemon == NULL) {
         bw_diag_set(d, "cannot listen on %s (address in use or not local?)",

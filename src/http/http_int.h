@@ -27,6 +27,49 @@ struct bw_http_entry {
     int64_t last_seen_s;
 };
 
+/* One device with reports in the window, judged when the image was built (image.c). */
+struct bw_http_dev {
+    struct bw_addr addr;
+    int64_t first_s, last_s;
+    uint32_t reports;
+    uint16_t reporters;
+    uint16_t sources;
+    bw_catmask cats;
+    float corroboration;
+    uint32_t en;            /* offset of its enrichment record in the pool */
+    uint8_t score;
+    uint8_t why;            /* enum bw_unlisted_why */
+    bool listed;
+    bool allowlisted;
+};
+
+/* Every device with reports in the window, by address, and their interned enrichment. */
+struct bw_http_image {
+    struct bw_http_dev *dev;
+    size_t n;
+    char *pool;
+    size_t pool_len, pool_cap;
+};
+
+struct bw_http_image_builder {
+    struct bw_http_image *im;
+    size_t dev_cap;
+    uint32_t *table; /* pool offset + 1 of each distinct record; 0 = empty */
+    size_t cap, used;
+};
+
+void bw_http__image_builder_init(struct bw_http_image_builder *b, struct bw_http_image *im);
+/* Devices are added in address order (the store's walks give them so). */
+void bw_http__image_add(struct bw_http_image_builder *b, const struct bw_device *d,
+                        const struct bw_verdict *v, bool allowlisted);
+void bw_http__image_builder_done(struct bw_http_image_builder *b); /* frees the table only */
+void bw_http__image_free(struct bw_http_image *im);
+const struct bw_http_dev *bw_http__image_find(const struct bw_http_image *im,
+                                              const struct bw_addr *a);
+/* The device and verdict as the image holds them (d->en filled from the pool). */
+void bw_http__image_device(const struct bw_http_image *im, const struct bw_http_dev *x,
+                           struct bw_device *d, struct bw_verdict *v);
+
 /* An immutable image of what is listed, shared by reference. The snapshot index replaces it:
  * it is the same question (what is listed, in address order) answered from an mmap-ed file. */
 struct bw_http_listing {
@@ -34,6 +77,7 @@ struct bw_http_listing {
     size_t n;
     size_t *nets;            /* indexes in e of the network entries (len < 128), in order */
     size_t n_nets;
+    struct bw_http_image image; /* every device in the window, listed or not */
     int64_t built_s;         /* the clock it was judged at */
     struct timespec built_mono;
     char etag[40];           /* "\"<hash of the entries>\"" */

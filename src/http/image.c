@@ -1,0 +1,206 @@
+/*
+ * http/image.c - the device image: every device with reports in the window, judged when the
+ * listing is built, with its aggregates and enrichment, in address order. Lookups answer from
+ * it without touching the store (only evidence for privileged callers reads the store).
+ *
+ * Enrichment is interned: a record is the ASN and thirteen NUL-terminated strings, stored
+ * once in a byte pool however many devices share it (every device of a network without a
+ * fingerprint shares one), found again through an open-addressing table of pool offsets.
+ * Written by hand because it is the lookup path's memory: a million devices cost about 56
+ * bytes each plus their distinct enrichment records.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/http_int.h"
+
+/* The string fields of an enrichment record, in pool order. */
+#define FIELD(name) { offsetof(struct bw_enrichment, name), sizeof(((struct bw_enrichment *)0)->name) }
+static const struct {
+    size_t off, cap;
+} fields[] = {
+    FIELD(as_org),       FIELD(prefix),        FIELD(country),        FIELD(region),
+    FIELD(city),         FIELD(vertical),      FIELD(contact),        FIELD(device_type),
+    FIELD(device_vendor), FIELD(device_model), FIELD(device_os),      FIELD(device_software),
+    FIELD(device_version),
+};
+
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ s[i]) * 1099511628211ull;
+    return h ^ (h >> 29);
+}
+
+/* A record is a 2-byte length, then the ASN (4 bytes) and the strings. */
+static size_t record_len(const char *rec)
+{
+    uint16_t len;
+
+    memcpy(&len, rec, sizeof(len));
+    return len;
+}
+
+static void pool_reserve(struct bw_http_image *im, size_t more)
+{
+    if (im->pool_len + more > im->pool_cap) {
+        im->pool_cap = im->pool_cap ? im->pool_cap * 2 : 1 << 16;
+        while (im->pool_len + more > im->pool_cap)
+            im->pool_cap *= 2;
+        im->pool = bw_xrealloc(im->pool, im->pool_cap);
+    }
+}
+
+static void table_grow(struct bw_http_image_builder *b)
+{
+    size_t cap = b->cap ? b->cap * 2 : 1024;
+    uint32_t *t = bw_xcalloc(cap, sizeof(*t));
+
+    for (size_t i = 0; i < b->cap; i++) {
+        uint32_t off = b->table[i];
+        size_t j;
+
+        if (off == 0)
+            continue;
+        j = hash_bytes(b->im->pool + off - 1, record_len(b->im->pool + off - 1)) & (cap - 1);
+        while (t[j] != 0)
+            j = (j + 1) & (cap - 1);
+        t[j] = off;
+    }
+    free(b->table);
+    b->table = t;
+    b->cap = cap;
+}
+
+/* The pool offset of en's record, added when new. */
+static uint32_t intern(struct bw_http_image_builder *b, const struct bw_enrichment *en)
+{
+    char rec[2 + 4 + sizeof(struct bw_enrichment)];
+    size_t len = 2 + 4;
+    uint16_t len16;
+    size_t j;
+
+    memcpy(rec + 2, &en->asn, 4);
+    for (size_t i = 0; i < BW_ARRAY_LEN(fields); i++) {
+        const char *s = (const char *)en + fields[i].off;
+        size_t n = strnlen(s, fields[i].cap - 1);
+
+        memcpy(rec + len, s, n);
+        rec[len + n] = '\0';
+        len += n + 1;
+    }
+    len16 = (uint16_t)len;
+    memcpy(rec, &len16, sizeof(len16));
+    if (2 * (b->used + 1) > b->cap)
+        table_grow(b);
+    for (j = hash_bytes(rec, len) & (b->cap - 1); b->table[j] != 0; j = (j + 1) & (b->cap - 1)) {
+        const char *have = b->im->pool + b->table[j] - 1;
+
+        if (record_len(have) == len && memcmp(have, rec, len) == 0)
+            return b->table[j] - 1;
+    }
+    pool_reserve(b->im, len);
+    memcpy(b->im->pool + b->im->pool_len, rec, len);
+    b->table[j] = (uint32_t)b->im->pool_len + 1;
+    b->used++;
+    b->im->pool_len += len;
+    return b->table[j] - 1;
+}
+
+void bw_http__image_builder_init(struct bw_http_image_builder *b, struct bw_http_image *im)
+{
+    memset(b, 0, sizeof(*b));
+    memset(im, 0, sizeof(*im));
+    b->im = im;
+}
+
+void bw_http__image_add(struct bw_http_image_builder *b, const struct bw_device *d,
+                        const struct bw_verdict *v, bool allowlisted)
+{
+    struct bw_http_image *im = b->im;
+    struct bw_http_dev *x;
+
+    if (im->n == b->dev_cap) {
+        b->dev_cap = b->dev_cap ? 2 * b->dev_cap : 1024;
+        im->dev = bw_xrealloc(im->dev, b->dev_cap * sizeof(*im->dev));
+    }
+    x = &im->dev[im->n++];
+    x->addr = d->addr;
+    x->first_s = d->first_seen_s;
+    x->last_s = d->last_seen_s;
+    x->reports = d->reports > UINT32_MAX ? UINT32_MAX : (uint32_t)d->reports;
+    x->reporters = d->reporters > UINT16_MAX ? UINT16_MAX : (uint16_t)d->reporters;
+    x->cats = d->cats;
+    x->score = (uint8_t)v->score;
+    x->why = (uint8_t)v->why;
+    x->listed = v->listed;
+    x->allowlisted = allowlisted;
+    x->sources = v->sources > UINT16_MAX ? UINT16_MAX : (uint16_t)v->sources;
+    x->corroboration = (float)v->corroboration;
+    x->en = intern(b, &d->en);
+}
+
+void bw_http__image_builder_done(struct bw_http_image_builder *b)
+{
+    free(b->table);
+    b->table = NULL;
+}
+
+void bw_http__image_free(struct bw_http_image *im)
+{
+    free(im->dev);
+    free(im->pool);
+    memset(im, 0, sizeof(*im));
+}
+
+const struct bw_http_dev *bw_http__image_find(const struct bw_http_image *im,
+                                              const struct bw_addr *a)
+{
+    size_t lo = 0, hi = im->n;
+
+    /* the walks visit devices in address order, so the image is sorted without a sort */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = bw_addr_cmp(&im->dev[mid].addr, a);
+
+        if (c == 0)
+            return &im->dev[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+void bw_http__image_device(const struct bw_http_image *im, const struct bw_http_dev *x,
+                           struct bw_device *d, struct bw_verdict *v)
+{
+    const char *rec = im->pool + x->en;
+    const char *s = rec + 2 + 4;
+
+    memset(d, 0, sizeof(*d));
+    d->addr = x->addr;
+    d->first_seen_s = x->first_s;
+    d->last_seen_s = x->last_s;
+    d->reports = x->reports;
+    d->reporters = x->reporters;
+    d->cats = x->cats;
+    memcpy(&d->en.asn, rec + 2, 4);
+    for (size_t i = 0; i < BW_ARRAY_LEN(fields); i++) {
+        size_t n = strlen(s);
+
+        memcpy((char *)&d->en + fields[i].off, s, n + 1);
+        s += n + 1;
+    }
+    memset(v, 0, sizeof(*v));
+    v->score = x->score;
+    v->listed = x->listed;
+    v->why = (enum bw_unlisted_why)x->why;
+    v->sources = x->sources;
+    v->corroboration = x->corroboration;
+    v->last_seen_s = x->last_s;
+}
