@@ -584,14 +584,52 @@ static enum MHD_Result get_blocklist(struct bw_http_req *r)
     return ret;
 }
 
-/* ---- device lists and statistics: walks of the store (the index will hold these too) ---- */
+/* ---- device lists and statistics: walks of the device image ---- */
+
+typedef int (*image_cb)(void *ctx, const struct bw_device *d, const struct bw_verdict *v,
+                        bool allowlisted);
+
+/* Visits the image's devices after `after` (NULL: from the first) whose last report is at or
+ * after since, in address order; a non-zero return stops the walk. BW_EAGAIN before the first
+ * image is built. */
+static int image_walk(struct bw_http *h, const struct bw_addr *after, int64_t since, image_cb cb,
+                      void *ctx)
+{
+    const struct bw_http_listing *l = bw_http__listing_get(h);
+    const struct bw_http_image *im;
+    size_t lo = 0, hi;
+    int rc = 0;
+
+    if (l == NULL)
+        return BW_EAGAIN;
+    im = &l->image;
+    hi = im->n;
+    while (after != NULL && lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (bw_addr_cmp(&im->dev[mid].addr, after) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < im->n && rc == 0; i++) {
+        struct bw_device d;
+        struct bw_verdict v;
+
+        if (im->dev[i].last_s < since)
+            continue;
+        bw_http__image_device(im, &im->dev[i], &d, &v);
+        rc = cb(ctx, &d, &v, im->dev[i].allowlisted);
+    }
+    bw_http__listing_put(h, l);
+    return rc;
+}
 
 #define LIST_LIMIT_DEFAULT 100
 #define LIST_LIMIT_MAX 1000
 
 struct list {
     struct bw_http *h;
-    const struct bw_pfxset *allow;
     int64_t now_s;
     /* filters; 0 / NULL / -1 = any */
     uint32_t asn;
@@ -607,23 +645,21 @@ struct list {
     struct bw_addr last;
 };
 
-static int list_one(void *ctx, const struct bw_device *d, const struct bw_evidence *ev, size_t n)
+static int list_one(void *ctx, const struct bw_device *d, const struct bw_verdict *vp,
+                    bool allowlisted)
 {
     struct list *l = ctx;
     const struct bw_enrichment *en = &d->en;
     const char *vertical = en->vertical[0] ? en->vertical : "unknown";
-    struct bw_verdict v;
+    struct bw_verdict v = *vp;
     char ip[BW_ADDR_TEXT_MAX];
 
-    if (l->have_cursor && bw_addr_cmp(&d->addr, &l->cursor) <= 0)
-        return 0;
+    (void)allowlisted;
     if ((l->asn != 0 && en->asn != l->asn) ||
         (l->country != NULL && strcasecmp(en->country, l->country) != 0) ||
         (l->vertical != NULL && strcmp(vertical, l->vertical) != 0) ||
         (l->category >= 0 && !(d->cats & (1u << l->category))))
         return 0;
-    bw_score(&l->h->c.policy, ev, n, l->now_s, bw_pfxset_lookup(l->allow, &d->addr, NULL, NULL),
-             &v);
     if (l->listed >= 0 && v.listed != (l->listed == 1))
         return 0;
     if (json_array_size(l->items) == l->limit) {
@@ -666,8 +702,6 @@ static enum MHD_Result get_devices(struct bw_http_req *r)
                       .limit = LIST_LIMIT_DEFAULT };
     const char *v;
     int64_t since = l.now_s - r->h->c.policy.window_s;
-    struct bw_pfxset *allow = NULL;
-    struct bw_store *st;
     uint64_t u;
     json_t *o;
     int rc;
@@ -716,19 +750,11 @@ static enum MHD_Result get_devices(struct bw_http_req *r)
                                         "cursor is not one this server gave");
         l.have_cursor = true;
     }
-    st = bw_http__store_get(r->h);
-    if (st == NULL)
-        return bw_http__reply_error(r, 503, "unavailable", NULL, "the store did not answer");
     l.items = json_array();
-    rc = bw_store_allow_load(st, &allow);
-    l.allow = allow;
-    if (rc == BW_OK)
-        rc = bw_store_device_walk(st, since, list_one, &l);
-    bw_pfxset_free(allow);
-    bw_http__store_put(r->h, st);
+    rc = image_walk(r->h, l.have_cursor ? &l.cursor : NULL, since, list_one, &l);
     if (rc < 0) {
         json_decref(l.items);
-        return bw_http__reply_error(r, 503, "unavailable", NULL, "the store did not answer");
+        return bw_http__reply_error(r, 503, "unavailable", NULL, "the list is not built yet");
     }
     o = json_pack("{s:o}", "devices", l.items);
     if (l.more) {
@@ -743,7 +769,6 @@ static enum MHD_Result get_devices(struct bw_http_req *r)
 
 struct summary {
     struct bw_http *h;
-    const struct bw_pfxset *allow;
     int64_t now_s;
     uint64_t devices, listed;
     json_t *by[5]; /* country, asn, vertical, device_type, category */
@@ -759,18 +784,16 @@ static void bump(json_t *o, const char *key)
         json_object_set_new(o, key, json_integer(1));
 }
 
-static int summary_one(void *ctx, const struct bw_device *d, const struct bw_evidence *ev,
-                       size_t n)
+static int summary_one(void *ctx, const struct bw_device *d, const struct bw_verdict *v,
+                       bool allowlisted)
 {
     struct summary *s = ctx;
     const struct bw_enrichment *en = &d->en;
-    struct bw_verdict v;
     char asn[16];
 
+    (void)allowlisted;
     s->devices++;
-    bw_score(&s->h->c.policy, ev, n, s->now_s, bw_pfxset_lookup(s->allow, &d->addr, NULL, NULL),
-             &v);
-    if (!v.listed)
+    if (!v->listed)
         return 0;
     s->listed++;
     snprintf(asn, sizeof(asn), "%u", en->asn);
@@ -788,24 +811,15 @@ static int summary_one(void *ctx, const struct bw_device *d, const struct bw_evi
 static enum MHD_Result get_summary(struct bw_http_req *r)
 {
     struct summary s = { .h = r->h, .now_s = bw_time_now() };
-    struct bw_pfxset *allow = NULL;
-    struct bw_store *st = bw_http__store_get(r->h);
     int rc;
 
-    if (st == NULL)
-        return bw_http__reply_error(r, 503, "unavailable", NULL, "the store did not answer");
     for (int i = 0; i < 5; i++)
         s.by[i] = json_object();
-    rc = bw_store_allow_load(st, &allow);
-    s.allow = allow;
-    if (rc == BW_OK)
-        rc = bw_store_device_walk(st, s.now_s - r->h->c.policy.window_s, summary_one, &s);
-    bw_pfxset_free(allow);
-    bw_http__store_put(r->h, st);
+    rc = image_walk(r->h, NULL, s.now_s - r->h->c.policy.window_s, summary_one, &s);
     if (rc != BW_OK) {
         for (int i = 0; i < 5; i++)
             json_decref(s.by[i]);
-        return bw_http__reply_error(r, 503, "unavailable", NULL, "the store did not answer");
+        return bw_http__reply_error(r, 503, "unavailable", NULL, "the list is not built yet");
     }
     return bw_http__reply_json(
         r, 200,

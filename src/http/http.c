@@ -593,15 +593,30 @@ static bool listing_refresh(struct bw_http *h)
     return true;
 }
 
-/* Rebuilds the listing a second after the previous build ended, so request threads never
- * build and never wait for one. The snapshot index replaces this with builds on change. */
+/* Rebuilds the listing when the store changed: at once after our own writes (dirty), and
+ * within a second after another process's (PRAGMA data_version on a connection of its own);
+ * and once a minute regardless, since verdicts age (expiry, decay) without any write. Request
+ * threads never build and never wait for one. */
+#define REBUILD_AGE_S 60
+
 static void *rebuild_main(void *arg)
 {
     struct bw_http *h = arg;
-    struct timespec until;
+    struct bw_store *watch = NULL;
+    struct timespec until, built;
+    uint64_t seen = 0, v;
+    struct bw_diag d;
+    bool retry = false;
 
+    if (bw_store_open(&watch, h->db_path, &d) != BW_OK)
+        watch = NULL; /* then every second, as if always changed */
+    else if (bw_store_data_version(watch, &v) == BW_OK)
+        seen = v;
+    clock_gettime(CLOCK_MONOTONIC, &built);
     pthread_mutex_lock(&h->rebuild_mu);
     while (!h->stopping) {
+        bool changed, ok;
+
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += 1;
         while (!h->stopping && !h->dirty &&
@@ -609,12 +624,24 @@ static void *rebuild_main(void *arg)
             ;
         if (h->stopping)
             break;
+        changed = h->dirty || retry || watch == NULL ||
+                  elapsed_us(&built) >= REBUILD_AGE_S * 1000000LL;
+        if (!changed && (bw_store_data_version(watch, &v) != BW_OK || v != seen))
+            changed = true;
+        if (!changed)
+            continue;
         h->dirty = false;
         pthread_mutex_unlock(&h->rebuild_mu);
-        (void)listing_refresh(h);
+        if (watch != NULL && bw_store_data_version(watch, &v) == BW_OK)
+            seen = v; /* before the build: a commit during it triggers the next one */
+        ok = listing_refresh(h);
+        if (ok)
+            clock_gettime(CLOCK_MONOTONIC, &built);
+        retry = !ok; /* try again in a second, not a minute */
         pthread_mutex_lock(&h->rebuild_mu);
     }
     pthread_mutex_unlock(&h->rebuild_mu);
+    bw_store_close(watch);
     return NULL;
 }
 
