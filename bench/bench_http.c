@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,8 @@ static int dial(uint16_t port)
     return fd;
 }
 
-/* One request on a keep-alive connection; returns the status, body discarded. */
+/* One request on a keep-alive connection; returns the status. The answer stays in buf
+ * (NUL-terminated) as far as it fits. */
 static int exchange(int fd, const char *req, size_t len, char *buf, size_t cap)
 {
     size_t off = 0, have = 0;
@@ -74,11 +76,16 @@ static int exchange(int fd, const char *req, size_t len, char *buf, size_t cap)
     cl = strcasestr(buf, "Content-Length:");
     body = cl != NULL && cl < hend ? strtol(cl + 15, NULL, 10) : 0;
     for (size_t got = have - (size_t)(hend + 4 - buf); (long)got < body;) {
-        ssize_t n = recv(fd, buf, cap - 1, 0);
+        bool room = have < cap - 1;
+        ssize_t n = room ? recv(fd, buf + have, cap - 1 - have, 0) : recv(fd, buf, cap - 1, 0);
 
         if (n <= 0)
             return -1;
         got += (size_t)n;
+        if (room) {
+            have += (size_t)n;
+            buf[have] = '\0';
+        }
     }
     return status;
 }
@@ -243,6 +250,48 @@ static void post_reports(uint16_t port, const char *key, unsigned devices, int64
     free(req);
 }
 
+/* How long a report stored over HTTP takes to show in lookups: two reporters report one new
+ * device, then a lookup is repeated until it says listed. Also prints what the last build of
+ * the image cost, from /metrics. */
+static void freshness(uint16_t port, const char *k1, const char *k2)
+{
+    static char buf[1 << 20];
+    char req[1024], body[256];
+    double t0;
+    int fd = dial(port), n, bn;
+
+    for (int k = 0; k < 2; k++) {
+        bn = snprintf(body, sizeof(body), "{\"ip\":\"96.1.2.3\",\"time\":%lld,"
+                      "\"category\":\"scan\",\"port\":%d}\n",
+                      (long long)bw_time_now() - 30, 23 + k);
+        n = snprintf(req, sizeof(req), "POST /api/v1/reports HTTP/1.1\r\nHost: b\r\n"
+                     "X-Api-Key: %s\r\nContent-Length: %d\r\n\r\n%s",
+                     k == 0 ? k1 : k2, bn, body);
+        if (exchange(fd, req, (size_t)n, buf, sizeof(buf)) != 202)
+            fprintf(stderr, "bench_http: freshness POST failed\n");
+    }
+    t0 = now_s();
+    n = snprintf(req, sizeof(req), "GET /api/v1/devices/96.1.2.3 HTTP/1.1\r\nHost: b\r\n\r\n");
+    for (;;) {
+        if (exchange(fd, req, (size_t)n, buf, sizeof(buf)) != 200)
+            break;
+        if (strstr(buf, "\"listed\":true") != NULL || now_s() - t0 > 30)
+            break;
+    }
+    printf("a new listing reaches lookups in %.0f ms\n", (now_s() - t0) * 1000);
+    n = snprintf(req, sizeof(req), "GET /metrics HTTP/1.1\r\nHost: b\r\n\r\n");
+    if (exchange(fd, req, (size_t)n, buf, sizeof(buf)) == 200) {
+        const char *m = strstr(buf, "\nbotwatch_snapshot_build_seconds ");
+        const char *dv = strstr(buf, "\nbotwatch_snapshot_devices ");
+
+        if (m != NULL && dv != NULL)
+            printf("last image build: %.3f s for %lld devices\n",
+                   strtod(m + strlen("\nbotwatch_snapshot_build_seconds "), NULL),
+                   strtoll(dv + strlen("\nbotwatch_snapshot_devices "), NULL, 10));
+    }
+    close(fd);
+}
+
 struct poster {
     uint16_t port;
     const char *key;
@@ -309,6 +358,7 @@ int main(int argc, char **argv)
            2.0 * devices / (now_s() - t0));
     dev_rate = run_load(bw_http_port(h), "device", NULL, devices, seconds, conns);
     dec_rate = run_load(bw_http_port(h), "decision", kb, devices, seconds, conns);
+    freshness(bw_http_port(h), k1, k2);
     bw_http_stop(h);
     bd = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, bare, NULL,
                           MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_END);

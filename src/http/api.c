@@ -839,7 +839,8 @@ static enum MHD_Result get_metrics(struct bw_http_req *r)
     struct bw_buf b;
     uint64_t cum = 0;
     int64_t age = -1;
-    size_t entries = 0;
+    size_t entries = 0, devices = 0;
+    double build_s = 0;
     struct timespec now;
     enum MHD_Result ret;
     int rc;
@@ -848,6 +849,8 @@ static enum MHD_Result get_metrics(struct bw_http_req *r)
     if (h->listing != NULL) {
         age = bw_time_now() - h->listing->built_s;
         entries = h->listing->n;
+        devices = h->listing->image.n;
+        build_s = (double)h->listing->build_us / 1e6;
     }
     pthread_mutex_unlock(&h->listing_mu);
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -887,6 +890,12 @@ static enum MHD_Result get_metrics(struct bw_http_req *r)
             "# HELP botwatch_snapshot_entries Addresses and networks in the listing in service.\n"
             "# TYPE botwatch_snapshot_entries gauge\n"
             "botwatch_snapshot_entries %zu\n"
+            "# HELP botwatch_snapshot_devices Devices in the lookup image (reports in the window).\n"
+            "# TYPE botwatch_snapshot_devices gauge\n"
+            "botwatch_snapshot_devices %zu\n"
+            "# HELP botwatch_snapshot_build_seconds How long the listing in service took to build.\n"
+            "# TYPE botwatch_snapshot_build_seconds gauge\n"
+            "botwatch_snapshot_build_seconds %.6f\n"
             "# HELP botwatch_uptime_seconds Seconds since the server started.\n"
             "# TYPE botwatch_uptime_seconds gauge\n"
             "botwatch_uptime_seconds %lld\n",
@@ -895,7 +904,7 @@ static enum MHD_Result get_metrics(struct bw_http_req *r)
             (unsigned long long)atomic_load(&h->ingest_duplicates),
             (unsigned long long)atomic_load(&h->ingest_rejected),
             (unsigned long long)atomic_load(&h->ingest_refused), (long long)age, entries,
-            (long long)(now.tv_sec - h->started.tv_sec));
+            devices, build_s, (long long)(now.tv_sec - h->started.tv_sec));
     ret = rc == BW_OK ? bw_http__reply(r, 200, "text/plain; version=0.0.4", b.data, b.len, NULL)
                       : bw_http__reply_error(r, 500, "internal", NULL, "metrics not rendered");
     bw_buf_cleanup(&b);

@@ -522,19 +522,49 @@ static int cmp_entry(const void *a, const void *b)
     return c != 0 ? c : (x->prefix.len > y->prefix.len) - (x->prefix.len < y->prefix.len);
 }
 
+/* The listing from its entries (any order) and image; takes both. */
+static struct bw_http_listing *listing_make(struct bw_http_entry *e, size_t n, bool sorted,
+                                            struct bw_http_image *im, int64_t now_s,
+                                            int64_t seq)
+{
+    struct bw_http_listing *l = bw_xcalloc(1, sizeof(*l));
+
+    if (n > 0 && !sorted)
+        bw_sort(e, n, sizeof(*e), cmp_entry);
+    l->image = *im;
+    l->e = e;
+    l->n = n;
+    for (size_t i = 0; i < n; i++)
+        l->n_nets += e[i].prefix.len < 128;
+    l->nets = bw_xcalloc(l->n_nets + 1, sizeof(*l->nets));
+    l->n_nets = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (e[i].prefix.len < 128)
+            l->nets[l->n_nets++] = i;
+    }
+    l->built_s = now_s;
+    l->seq = seq;
+    clock_gettime(CLOCK_MONOTONIC, &l->built_mono);
+    return l;
+}
+
+/* Judges every device and network in the window: the whole image. */
 static struct bw_http_listing *listing_build(struct bw_http *h)
 {
     struct build b = { .p = &h->c.policy, .now_s = bw_time_now() };
     struct bw_store *st = bw_http__store_get(h);
     struct bw_pfxset *allow = NULL;
-    struct bw_http_listing *l;
     struct bw_http_image im;
+    int64_t seq = 0;
     int rc;
 
     if (st == NULL)
         return NULL;
     bw_http__image_builder_init(&b.ib, &im);
-    rc = bw_store_allow_load(st, &allow);
+    /* the newest report first: one stored during the walk is judged again next time */
+    rc = bw_store_report_seq(st, &seq);
+    if (rc == BW_OK)
+        rc = bw_store_allow_load(st, &allow);
     b.allow = allow;
     if (rc == BW_OK)
         rc = bw_store_device_walk(st, b.now_s - h->c.policy.window_s, build_one, &b);
@@ -549,23 +579,119 @@ static struct bw_http_listing *listing_build(struct bw_http *h)
         bw_http__image_free(&im);
         return NULL;
     }
-    if (b.n > 0)
-        bw_sort(b.e, b.n, sizeof(*b.e), cmp_entry);
-    l = bw_xcalloc(1, sizeof(*l));
-    l->image = im;
-    l->e = b.e;
-    l->n = b.n;
-    for (size_t i = 0; i < b.n; i++)
-        l->n_nets += b.e[i].prefix.len < 128;
-    l->nets = bw_xcalloc(l->n_nets + 1, sizeof(*l->nets));
-    l->n_nets = 0;
-    for (size_t i = 0; i < b.n; i++) {
-        if (b.e[i].prefix.len < 128)
-            l->nets[l->n_nets++] = i;
+    return listing_make(b.e, b.n, false, &im, b.now_s, seq);
+}
+
+/* ---- following the store: only the devices with new reports are judged again ---- */
+
+#define UPDATE_MAX 100000 /* more changed devices than this: a whole build costs less */
+
+struct changed {
+    struct bw_addr *a;
+    size_t n, cap;
+};
+
+static int changed_one(void *ctx, const struct bw_addr *a, unsigned net_len)
+{
+    struct changed *c = ctx;
+
+    if (net_len > 0 || c->n == UPDATE_MAX)
+        return 1; /* a network listing changed, or too many devices: build it whole */
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 256;
+        c->a = bw_xrealloc(c->a, c->cap * sizeof(*c->a));
     }
-    l->built_s = b.now_s;
-    clock_gettime(CLOCK_MONOTONIC, &l->built_mono);
-    return l;
+    c->a[c->n++] = *a;
+    return 0;
+}
+
+/* The device's own evidence judged (what the whole build judges: the device walk does not
+ * include the networks containing it, which are entries of their own). */
+static int update_one(void *ctx, const struct bw_device *d, const struct bw_evidence *ev,
+                      size_t n)
+{
+    struct build *b = ctx;
+    size_t own = 0;
+
+    while (own < n && ev[own].via.len == 0)
+        own++; /* its own evidence comes first */
+    return own > 0 ? build_one(b, d, ev, own) : 0;
+}
+
+static bool in_changed(const struct changed *c, const struct bw_addr *a)
+{
+    size_t lo = 0, hi = c->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int k = bw_addr_cmp(&c->a[mid], a);
+
+        if (k == 0)
+            return true;
+        if (k < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/* old with the devices that got reports since old->seq judged again; NULL with *whole set
+ * when a whole build is needed instead (or on a store error, *whole clear). */
+static struct bw_http_listing *listing_update(struct bw_http *h,
+                                              const struct bw_http_listing *old, bool *whole)
+{
+    struct build b = { .p = &h->c.policy, .now_s = bw_time_now() };
+    struct bw_store *st = bw_http__store_get(h);
+    struct changed c = { 0 };
+    struct bw_pfxset *allow = NULL;
+    struct bw_http_image delta, merged;
+    struct bw_http_entry *e;
+    size_t n = 0;
+    int64_t seq = old->seq;
+    int rc;
+
+    *whole = false;
+    if (st == NULL)
+        return NULL;
+    rc = bw_store_reports_since(st, old->seq, changed_one, &c, &seq);
+    if (rc > 0 || (rc == BW_OK && c.n == 0)) {
+        *whole = true; /* too much changed, or what changed is not a report */
+        rc = BW_EAGAIN;
+    }
+    if (rc == BW_OK)
+        rc = bw_store_allow_load(st, &allow);
+    b.allow = allow;
+    bw_http__image_builder_init(&b.ib, &delta);
+    for (size_t i = 0; i < c.n && rc == BW_OK; i++)
+        rc = bw_store_evidence_get(st, &c.a[i], update_one, &b);
+    bw_pfxset_free(allow);
+    bw_http__store_put(h, st);
+    bw_http__image_builder_done(&b.ib);
+    if (rc != BW_OK) {
+        free(c.a);
+        free(b.e);
+        bw_http__image_free(&delta);
+        return NULL;
+    }
+    bw_http__image_merge(&old->image, &delta, b.now_s - h->c.policy.window_s, &merged);
+    bw_http__image_free(&delta);
+    /* the entries: old's but those of the changed addresses, merged in order with the changed
+     * that list (judged in address order: already sorted) */
+    e = bw_xmalloc((old->n + b.n + 1) * sizeof(*e));
+    for (size_t i = 0, j = 0; i < old->n || j < b.n;) {
+        if (i < old->n && old->e[i].prefix.len == 128 && in_changed(&c, &old->e[i].prefix.addr)) {
+            i++;
+            continue;
+        }
+        if (j == b.n || (i < old->n && cmp_entry(&old->e[i], &b.e[j]) < 0))
+            e[n++] = old->e[i++];
+        else
+            e[n++] = b.e[j++];
+    }
+    free(b.e);
+    free(c.a);
+    return listing_make(e, n, true, &merged, b.now_s, seq);
 }
 
 static void listing_unref(struct bw_http_listing *l)
@@ -579,12 +705,31 @@ static void listing_unref(struct bw_http_listing *l)
 }
 
 /* Builds a listing and puts it in service (the rebuild thread, and once at start). */
-static bool listing_refresh(struct bw_http *h)
+/* Puts a new listing in service: old updated with what changed (whole false and an old one
+ * in service), or else a whole build. */
+static bool listing_refresh(struct bw_http *h, bool whole)
 {
-    struct bw_http_listing *fresh = listing_build(h);
+    struct bw_http_listing *fresh = NULL;
+    struct timespec t0;
 
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (!whole) {
+        const struct bw_http_listing *old = bw_http__listing_get(h);
+
+        whole = true;
+        if (old != NULL)
+            fresh = listing_update(h, old, &whole);
+        bw_http__listing_put(h, old);
+    }
+    if (fresh == NULL && whole)
+        fresh = listing_build(h);
     if (fresh == NULL)
         return false;
+    fresh->build_us = elapsed_us(&t0);
+    fresh->whole = whole;
+    bw_log_debug("http: listing %s in %lld ms: %zu entries, %zu devices",
+                 whole ? "built" : "updated", (long long)(fresh->build_us / 1000), fresh->n,
+                 fresh->image.n);
     fresh->refs = 1;
     pthread_mutex_lock(&h->listing_mu);
     listing_unref(h->listing);
@@ -593,10 +738,11 @@ static bool listing_refresh(struct bw_http *h)
     return true;
 }
 
-/* Rebuilds the listing when the store changed: at once after our own writes (dirty), and
- * within a second after another process's (PRAGMA data_version on a connection of its own);
- * and once a minute regardless, since verdicts age (expiry, decay) without any write. Request
- * threads never build and never wait for one. */
+/* Follows the store: at once after the server's own writes (dirty), and within a second
+ * after another process's (PRAGMA data_version on a connection of its own), the devices with
+ * new reports are judged again and merged into a new listing (a whole build when what changed
+ * is not reports, or is much); and once a minute a whole build regardless, since verdicts age
+ * (expiry, decay) without any write. Request threads never build and never wait for one. */
 #define REBUILD_AGE_S 60
 
 static void *rebuild_main(void *arg)
@@ -615,7 +761,7 @@ static void *rebuild_main(void *arg)
     clock_gettime(CLOCK_MONOTONIC, &built);
     pthread_mutex_lock(&h->rebuild_mu);
     while (!h->stopping) {
-        bool changed, ok;
+        bool changed, ok, whole;
 
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += 1;
@@ -624,8 +770,8 @@ static void *rebuild_main(void *arg)
             ;
         if (h->stopping)
             break;
-        changed = h->dirty || retry || watch == NULL ||
-                  elapsed_us(&built) >= REBUILD_AGE_S * 1000000LL;
+        whole = retry || watch == NULL || elapsed_us(&built) >= REBUILD_AGE_S * 1000000LL;
+        changed = whole || h->dirty;
         if (!changed && (bw_store_data_version(watch, &v) != BW_OK || v != seen))
             changed = true;
         if (!changed)
@@ -634,8 +780,8 @@ static void *rebuild_main(void *arg)
         pthread_mutex_unlock(&h->rebuild_mu);
         if (watch != NULL && bw_store_data_version(watch, &v) == BW_OK)
             seen = v; /* before the build: a commit during it triggers the next one */
-        ok = listing_refresh(h);
-        if (ok)
+        ok = listing_refresh(h, whole);
+        if (ok && whole)
             clock_gettime(CLOCK_MONOTONIC, &built);
         retry = !ok; /* try again in a second, not a minute */
         pthread_mutex_lock(&h->rebuild_mu);
@@ -1021,7 +1167,7 @@ int bw_http_start(struct bw_http **out, const struct bw_http_config *c, struct b
             h->keys_mtime = sb.st_mtim;
     }
     /* the first listing is built before the first request, so none waits for it */
-    if (!listing_refresh(h)) {
+    if (!listing_refresh(h, true)) {
         bw_diag_set(d, "%s: the listing could not be built", h->db_path);
         free_server(h);
         return BW_EBACKEND;

@@ -66,6 +66,10 @@ void bw_http__image_builder_done(struct bw_http_image_builder *b); /* frees the 
 void bw_http__image_free(struct bw_http_image *im);
 const struct bw_http_dev *bw_http__image_find(const struct bw_http_image *im,
                                               const struct bw_addr *a);
+/* out = old with delta's devices replacing or joining old's (both in address order); delta's
+ * devices last reported before since are left out. Pools are copied: old stays valid. */
+void bw_http__image_merge(const struct bw_http_image *old, const struct bw_http_image *delta,
+                          int64_t since, struct bw_http_image *out);
 /* The device and verdict as the image holds them (d->en filled from the pool). */
 void bw_http__image_device(const struct bw_http_image *im, const struct bw_http_dev *x,
                            struct bw_device *d, struct bw_verdict *v);
@@ -79,6 +83,9 @@ struct bw_http_listing {
     size_t n_nets;
     struct bw_http_image image; /* every device in the window, listed or not */
     int64_t built_s;         /* the clock it was judged at */
+    int64_t seq;             /* the newest report it holds (bw_store_report_seq) */
+    int64_t build_us;        /* how long it took to build */
+    bool whole;              /* a whole build (else an update of the previous one) */
     struct timespec built_mono;
     char etag[40];           /* "\"<hash of the entries>\"" */
     unsigned refs;           /* (listing_mu) */

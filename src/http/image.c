@@ -204,3 +204,34 @@ void bw_http__image_device(const struct bw_http_image *im, const struct bw_http_
     v->corroboration = x->corroboration;
     v->last_seen_s = x->last_s;
 }
+
+void bw_http__image_merge(const struct bw_http_image *old, const struct bw_http_image *delta,
+                          int64_t since, struct bw_http_image *out)
+{
+    size_t i = 0, j = 0;
+
+    memset(out, 0, sizeof(*out));
+    out->dev = bw_xmalloc((old->n + delta->n + 1) * sizeof(*out->dev));
+    out->pool_cap = old->pool_len + delta->pool_len + 1;
+    out->pool = bw_xmalloc(out->pool_cap);
+    memcpy(out->pool, old->pool, old->pool_len);
+    memcpy(out->pool + old->pool_len, delta->pool, delta->pool_len);
+    out->pool_len = old->pool_len + delta->pool_len;
+    while (i < old->n || j < delta->n) {
+        int c = i == old->n     ? 1
+                : j == delta->n ? -1
+                                : bw_addr_cmp(&old->dev[i].addr, &delta->dev[j].addr);
+
+        if (c < 0) {
+            out->dev[out->n++] = old->dev[i++];
+            continue;
+        }
+        if (c == 0)
+            i++; /* the newer judgement replaces it */
+        if (delta->dev[j].last_s >= since) {
+            out->dev[out->n] = delta->dev[j];
+            out->dev[out->n++].en += (uint32_t)old->pool_len;
+        }
+        j++;
+    }
+}

@@ -1015,6 +1015,50 @@ static int count_rows(struct sq_store *s, const char *sql, uint64_t *out)
     return rc == SQLITE_ROW ? BW_OK : map_rc(rc);
 }
 
+static int sq_report_seq(struct bw_store *st, int64_t *out)
+{
+    uint64_t v = 0;
+    int rc = count_rows(sq(st), "SELECT coalesce(max(seq), 0) FROM reports", &v);
+
+    *out = (int64_t)v;
+    return rc;
+}
+
+static int sq_reports_since(struct bw_store *st, int64_t seq, bw_changed_cb cb, void *ctx,
+                            int64_t *max_seq)
+{
+    sqlite3_stmt *stmt;
+    int64_t top = seq;
+    int rc;
+
+    /* seq is the rowid: the range is a seek, not a scan of every report */
+    if (sqlite3_prepare_v2(sq(st)->db, "SELECT ip, max(net_len), max(seq) FROM reports "
+                                       "WHERE seq > ?1 GROUP BY ip ORDER BY ip", -1, &stmt,
+                           NULL) != SQLITE_OK)
+        return BW_EBACKEND;
+    sqlite3_bind_int64(stmt, 1, seq);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct bw_addr a;
+        int len = sqlite3_column_int(stmt, 1), crc;
+
+        if (sqlite3_column_int64(stmt, 2) > top)
+            top = sqlite3_column_int64(stmt, 2);
+        if (sqlite3_column_bytes(stmt, 0) != 16 || len < 0 || len > 128)
+            continue;
+        memcpy(a.b, sqlite3_column_blob(stmt, 0), 16);
+        crc = cb(ctx, &a, (unsigned)len);
+        if (crc != 0) {
+            sqlite3_finalize(stmt);
+            return crc;
+        }
+    }
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE)
+        return map_rc(rc);
+    *max_seq = top;
+    return BW_OK;
+}
+
 static int sq_counts(struct bw_store *st, struct bw_store_counts *out)
 {
     struct sq_store *s = sq(st);
@@ -1522,6 +1566,8 @@ static const struct bw_store_ops sqlite_ops = {
     .device_walk = sq_device_walk,
     .report_recent = sq_report_recent,
     .counts = sq_counts,
+    .report_seq = sq_report_seq,
+    .reports_since = sq_reports_since,
     .device_enrich = sq_device_enrich,
     .device_addrs = sq_device_addrs,
     .contacts_replace = sq_contacts_replace,

@@ -288,3 +288,14 @@ int bw_store_delist_decide(struct bw_store *st, int64_t id, bool accept, const c
 {
     return st->ops->delist_decide(st, id, accept, by, note, now_s);
 }
+
+int bw_store_report_seq(struct bw_store *st, int64_t *out)
+{
+    return st->ops->report_seq(st, out);
+}
+
+int bw_store_reports_since(struct bw_store *st, int64_t seq, bw_changed_cb cb, void *ctx,
+                           int64_t *max_seq)
+{
+    return st->ops->reports_since(st, seq, cb, ctx, max_seq);
+}

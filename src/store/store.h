@@ -172,6 +172,17 @@ typedef int (*bw_report_cb)(void *ctx, const struct bw_stored_report *r);
 BW_MUSTCHECK int bw_store_report_recent(struct bw_store *st, const struct bw_addr *a,
                                         size_t limit, bw_report_cb cb, void *ctx);
 
+/* The newest report's sequence number (reports are numbered in the order they are stored);
+ * 0 when there is none. */
+BW_MUSTCHECK int bw_store_report_seq(struct bw_store *st, int64_t *out);
+/* Every address with reports stored after seq, once, in address order (net_len > 0: the
+ * network address of a network listing of that length, IPv4 on the 128-bit scale); *max_seq
+ * gets the newest sequence number seen (seq when none). A callback returning non-zero stops
+ * the walk and that value is returned. Servers use it to follow the store incrementally. */
+typedef int (*bw_changed_cb)(void *ctx, const struct bw_addr *a, unsigned net_len);
+BW_MUSTCHECK int bw_store_reports_since(struct bw_store *st, int64_t seq, bw_changed_cb cb,
+                                        void *ctx, int64_t *max_seq);
+
 /* Totals for status output. */
 struct bw_store_counts {
     uint64_t devices;

@@ -40,6 +40,9 @@ struct bw_store_ops {
     int (*report_recent)(struct bw_store *st, const struct bw_addr *a, size_t limit,
                          bw_report_cb cb, void *ctx);
     int (*counts)(struct bw_store *st, struct bw_store_counts *out);
+    int (*report_seq)(struct bw_store *st, int64_t *out);
+    int (*reports_since)(struct bw_store *st, int64_t seq, bw_changed_cb cb, void *ctx,
+                         int64_t *max_seq);
     int (*device_enrich)(struct bw_store *st, const struct bw_addr *a,
                          const struct bw_enrichment *e, unsigned mask, int64_t now_s);
     int (*device_addrs)(struct bw_store *st, bw_addr_cb cb, void *ctx);
