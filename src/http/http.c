@@ -618,24 +618,6 @@ static int update_one(void *ctx, const struct bw_device *d, const struct bw_evid
     return own > 0 ? build_one(b, d, ev, own) : 0;
 }
 
-static bool in_changed(const struct changed *c, const struct bw_addr *a)
-{
-    size_t lo = 0, hi = c->n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int k = bw_addr_cmp(&c->a[mid], a);
-
-        if (k == 0)
-            return true;
-        if (k < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
-}
-
 /* old with the devices that got reports since old->seq judged again; NULL with *whole set
  * when a whole build is needed instead (or on a store error, *whole clear). */
 static struct bw_http_listing *listing_update(struct bw_http *h,
@@ -679,8 +661,12 @@ static struct bw_http_listing *listing_update(struct bw_http *h,
     /* the entries: old's but those of the changed addresses, merged in order with the changed
      * that list (judged in address order: already sorted) */
     e = bw_xmalloc((old->n + b.n + 1) * sizeof(*e));
-    for (size_t i = 0, j = 0; i < old->n || j < b.n;) {
-        if (i < old->n && old->e[i].prefix.len == 128 && in_changed(&c, &old->e[i].prefix.addr)) {
+    for (size_t i = 0, j = 0, k = 0; i < old->n || j < b.n;) {
+        /* k walks the changed addresses (sorted) beside i */
+        while (i < old->n && k < c.n && bw_addr_cmp(&c.a[k], &old->e[i].prefix.addr) < 0)
+            k++;
+        if (i < old->n && old->e[i].prefix.len == 128 && k < c.n &&
+            bw_addr_cmp(&c.a[k], &old->e[i].prefix.addr) == 0) {
             i++;
             continue;
         }
@@ -741,24 +727,29 @@ static bool listing_refresh(struct bw_http *h, bool whole)
 /* Follows the store: at once after the server's own writes (dirty), and within a second
  * after another process's (PRAGMA data_version on a connection of its own), the devices with
  * new reports are judged again and merged into a new listing (a whole build when what changed
- * is not reports, or is much); and once a minute a whole build regardless, since verdicts age
- * (expiry, decay) without any write. Request threads never build and never wait for one. */
-#define REBUILD_AGE_S 60
+ * is not reports, or is much); and every five minutes a whole build regardless, since verdicts
+ * age (expiry, decay) without any write. After each update the thread rests as long as the
+ * update took (0.4 s at most). Request threads never build and never wait for one. */
+#define REBUILD_AGE_S 300 /* verdicts age over days (decay, expiry): minutes are precise enough */
+#define UPDATE_GAP_MAX_US 400000 /* between updates, as long as the last one took, so that
+                                  * under heavy ingest updates take half a core at most */
 
 static void *rebuild_main(void *arg)
 {
     struct bw_http *h = arg;
     struct bw_store *watch = NULL;
-    struct timespec until, built;
+    struct timespec until, built, updated;
     uint64_t seen = 0, v;
     struct bw_diag d;
     bool retry = false;
+    int64_t gap_us = 0;
 
     if (bw_store_open(&watch, h->db_path, &d) != BW_OK)
         watch = NULL; /* then every second, as if always changed */
     else if (bw_store_data_version(watch, &v) == BW_OK)
         seen = v;
     clock_gettime(CLOCK_MONOTONIC, &built);
+    updated = built;
     pthread_mutex_lock(&h->rebuild_mu);
     while (!h->stopping) {
         bool changed, ok, whole;
@@ -771,6 +762,20 @@ static void *rebuild_main(void *arg)
         if (h->stopping)
             break;
         whole = retry || watch == NULL || elapsed_us(&built) >= REBUILD_AGE_S * 1000000LL;
+        if (!whole && elapsed_us(&updated) < gap_us) {
+            /* wait out the gap (a stop still ends it at once), then look again */
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += (long)((gap_us - elapsed_us(&updated)) * 1000);
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            while (!h->stopping &&
+                   pthread_cond_timedwait(&h->rebuild_cv, &h->rebuild_mu, &until) == 0)
+                ;
+            if (h->stopping)
+                break;
+        }
         changed = whole || h->dirty;
         if (!changed && (bw_store_data_version(watch, &v) != BW_OK || v != seen))
             changed = true;
@@ -780,9 +785,13 @@ static void *rebuild_main(void *arg)
         pthread_mutex_unlock(&h->rebuild_mu);
         if (watch != NULL && bw_store_data_version(watch, &v) == BW_OK)
             seen = v; /* before the build: a commit during it triggers the next one */
+        clock_gettime(CLOCK_MONOTONIC, &updated);
         ok = listing_refresh(h, whole);
         if (ok && whole)
             clock_gettime(CLOCK_MONOTONIC, &built);
+        gap_us = elapsed_us(&updated);
+        gap_us = gap_us < UPDATE_GAP_MAX_US ? gap_us : UPDATE_GAP_MAX_US;
+        clock_gettime(CLOCK_MONOTONIC, &updated);
         retry = !ok; /* try again in a second, not a minute */
         pthread_mutex_lock(&h->rebuild_mu);
     }
