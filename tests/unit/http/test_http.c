@@ -104,6 +104,27 @@ static void body_over_the_cap_is_413(void **state)
     fx_stop(f);
 }
 
+/* Headers have a limit too: past it the server answers 431 and the next request still works. */
+static void oversized_headers_are_431(void **state)
+{
+    struct fx *f = *state;
+    size_t big = 20000;
+    char *extra = malloc(big + 64);
+    struct resp r;
+
+    memcpy(extra, "X-Padding: ", 11);
+    memset(extra + 11, 'a', big);
+    memcpy(extra + 11 + big, "\r\n", 3);
+    http(f, "GET", "/healthz", extra, NULL, 0, &r);
+    assert_int_equal(r.status, 431);
+    resp_free(&r);
+    memcpy(extra + 11 + 4000, "\r\n", 3); /* 4 KB of headers is fine */
+    http(f, "GET", "/healthz", extra, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    free(extra);
+}
+
 static void bad_listen_address_is_refused(void **state)
 {
     struct bw_http_config c = { .listen = "127.0.0.1", .db_path = "/tmp/never.db" };
@@ -218,6 +239,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(unknown_path_is_a_json_404, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(metrics_are_prometheus_text, fx_setup, fx_teardown),
         cmocka_unit_test(body_over_the_cap_is_413),
+        cmocka_unit_test_setup_teardown(oversized_headers_are_431, fx_setup, fx_teardown),
         cmocka_unit_test(bad_listen_address_is_refused),
         cmocka_unit_test_setup_teardown(keys_file_holds_hashes_only, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(revoked_key_stops_working, fx_setup, fx_teardown),
