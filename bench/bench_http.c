@@ -8,11 +8,17 @@
  *   3. the same client against a bare libmicrohttpd server answering a fixed JSON body on its
  *      second call, the ceiling the issue compares with.
  * Usage: bench_http DIR [DEVICES=100000] [SECONDS=3] [CONNS=64] [SERVER_THREADS=2]
+ *
+ * For an outside load generator (bench/http.sh drives wrk with it):
+ *        bench_http --serve DIR DEVICES SERVER_THREADS   stores the reports (step 1), prints
+ *                   "ready PORT BOUNCER_KEY" and serves until SIGTERM;
+ *        bench_http --bare SERVER_THREADS                 the bare server: "ready PORT".
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,6 +298,8 @@ static void freshness(uint16_t port, const char *k1, const char *k2)
     close(fd);
 }
 
+static int run_main(int argc, char **argv, bool serve);
+
 struct poster {
     uint16_t port;
     const char *key;
@@ -307,7 +315,57 @@ static void *poster_main(void *arg)
     return NULL;
 }
 
+/* Blocks until SIGTERM or SIGINT. */
+static void wait_for_signal(void)
+{
+    sigset_t set;
+    int sig;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigwait(&set, &sig);
+}
+
+static int bare_main(unsigned threads)
+{
+    struct MHD_Daemon *bd = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, bare,
+                                             NULL, MHD_OPTION_THREAD_POOL_SIZE, threads,
+                                             MHD_OPTION_END);
+
+    if (bd == NULL)
+        return fprintf(stderr, "bench_http: the bare server did not start\n"), 1;
+    printf("ready %u\n", MHD_get_daemon_info(bd, MHD_DAEMON_INFO_BIND_PORT)->port);
+    fflush(stdout);
+    wait_for_signal();
+    MHD_stop_daemon(bd);
+    return 0;
+}
+
 int main(int argc, char **argv)
+{
+    bool serve = argc > 1 && strcmp(argv[1], "--serve") == 0;
+
+    {   /* the signals wait_for_signal() takes are blocked in every thread */
+        sigset_t set;
+
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+    }
+    if (argc > 1 && strcmp(argv[1], "--bare") == 0)
+        return bare_main(argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 2);
+    if (serve) { /* DIR DEVICES THREADS, in the places the default mode reads them */
+        char *args[] = { argv[0], argc > 2 ? argv[2] : "/tmp", argc > 3 ? argv[3] : "100000",
+                         "0", "64", argc > 4 ? argv[4] : "2", NULL };
+
+        return run_main(6, args, true);
+    }
+    return run_main(argc, argv, false);
+}
+
+static int run_main(int argc, char **argv, bool serve)
 {
     const char *dir = argc > 1 ? argv[1] : "/tmp";
     unsigned devices = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 100000;
@@ -356,6 +414,16 @@ int main(int argc, char **argv)
     }
     printf("POST /api/v1/reports, NDJSON batches of 1000: %.0f reports/s stored\n",
            2.0 * devices / (now_s() - t0));
+    if (serve) {
+        freshness(bw_http_port(h), k1, k2); /* also waits until the image holds everything */
+        printf("ready %u %s\n", bw_http_port(h), kb);
+        fflush(stdout);
+        wait_for_signal();
+        bw_http_stop(h);
+        unlink(db);
+        unlink(keys);
+        return 0;
+    }
     dev_rate = run_load(bw_http_port(h), "device", NULL, devices, seconds, conns);
     dec_rate = run_load(bw_http_port(h), "decision", kb, devices, seconds, conns);
     freshness(bw_http_port(h), k1, k2);
