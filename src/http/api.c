@@ -21,6 +21,7 @@
 
 #include "http/http_int.h"
 #include "parsers/parsers.h"
+#include "pipeline/pipeline.h"
 
 #define RECENT_EVIDENCE 20
 
@@ -227,6 +228,9 @@ static int lookup_image(struct bw_http_req *r, const struct bw_addr *a, json_t *
         memset(&v, 0, sizeof(v));
         d.addr = *a;
         v.why = BW_WHY_NO_EVIDENCE;
+        /* never reported (or not lately): where it is still says something */
+        if (r->h->c.enricher != NULL && bw_addr_class(a) == BW_ADDR_PUBLIC)
+            bw_enrich_network(r->h->c.enricher, a, &d.en);
     }
     net = v.listed ? NULL : bw_http__listing_find(l, a);
     if (net != NULL && net->prefix.len < 128 && !(x != NULL && x->allowlisted)) {

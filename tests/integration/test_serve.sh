@@ -40,6 +40,13 @@ done
 
 curl -sf "http://127.0.0.1:$PH/healthz" >/dev/null && ok "the HTTP API answers beside it" || bad "healthz"
 
+# an address never reported still says where it is (when the enrichment data is there)
+if [ -f "${BOTWATCH_DATA:-}/asn.bin" ]; then
+    curl -s "http://127.0.0.1:$PH/api/v1/devices/8.8.8.8" > "$T/g.json"
+    jtrue "$T/g.json" 'd["listed"] is False and d["asn"] == 15169 and d["country"] == "US"' &&
+        ok "a lookup of an address never reported carries its network" || bad "unreported lookup" "$(cat "$T/g.json")"
+fi
+
 # a delisting request through the API, decided with the CLI, reaches the DNSBL
 out=$(curl -s -X POST -H 'Content-Type: application/json' \
     -d '{"ip":"81.2.69.142","reason":"router reflashed","contact":"noc@isp.example"}' \
