@@ -10,10 +10,13 @@
  *  - Error bodies follow each API's own shape, so the tools report them sensibly.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -487,11 +490,92 @@ static int cmp_prefix(const void *a, const void *b)
     return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
 }
 
+/* A bouncer's view survives restarts: after each pull that changed it, the prefixes it holds
+ * are written (17 bytes each, sorted; to a temporary file, then renamed) to
+ * <db>.bouncers/<hex of the key name>, and read back the first time that bouncer pulls after a
+ * start. Without it a restart would forget what to delete from the bouncers. A file that does
+ * not read back whole and sorted is ignored: that bouncer then gets a full list. */
+#define BOUNCER_REC 17
+
+static void bouncer_file(const struct bw_http *h, const char *name, char *dir, size_t dcap,
+                         char *path, size_t pcap)
+{
+    char hex[2 * BW_KEY_NAME_MAX + 1];
+
+    sodium_bin2hex(hex, sizeof(hex), (const unsigned char *)name, strlen(name));
+    snprintf(dir, dcap, "%s.bouncers", h->db_path);
+    snprintf(path, pcap, "%s/%s", dir, hex);
+}
+
+static void bouncer_load(const struct bw_http *h, struct bw_http_bouncer *bo)
+{
+    char dir[4200], path[4400];
+    unsigned char rec[BOUNCER_REC];
+    FILE *f;
+    size_t n = 0, cap = 0;
+    struct bw_prefix *v = NULL;
+    bool ok = true;
+
+    bouncer_file(h, bo->name, dir, sizeof(dir), path, sizeof(path));
+    f = fopen(path, "rb");
+    if (f == NULL)
+        return;
+    while (ok && fread(rec, 1, sizeof(rec), f) == sizeof(rec)) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            v = bw_xrealloc(v, cap * sizeof(*v));
+        }
+        memcpy(v[n].addr.b, rec, 16);
+        v[n].len = rec[16];
+        ok = v[n].len >= 1 && v[n].len <= 128 && (n == 0 || cmp_prefix(&v[n - 1], &v[n]) < 0);
+        n++;
+    }
+    ok = ok && feof(f) && !ferror(f);
+    fclose(f);
+    if (!ok) {
+        bw_log_warn("http: %s is damaged; bouncer %s gets a full list", path, bo->name);
+        free(v);
+        return;
+    }
+    bo->sent = v;
+    bo->n_sent = n;
+    bo->known = true;
+}
+
+static void bouncer_save(const struct bw_http *h, const struct bw_http_bouncer *bo)
+{
+    char dir[4200], path[4400], tmp[4500];
+    unsigned char rec[BOUNCER_REC];
+    FILE *f;
+    bool ok = true;
+
+    bouncer_file(h, bo->name, dir, sizeof(dir), path, sizeof(path));
+    (void)mkdir(dir, 0700);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    f = fopen(tmp, "wb");
+    if (f == NULL) {
+        bw_log_warn("http: cannot save bouncer %s's view in %s: %s", bo->name, tmp,
+                    strerror(errno));
+        return;
+    }
+    for (size_t i = 0; i < bo->n_sent && ok; i++) {
+        memcpy(rec, bo->sent[i].addr.b, 16);
+        rec[16] = bo->sent[i].len;
+        ok = fwrite(rec, 1, sizeof(rec), f) == sizeof(rec);
+    }
+    ok = fflush(f) == 0 && ok;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        bw_log_warn("http: cannot save bouncer %s's view in %s", bo->name, path);
+        unlink(tmp);
+    }
+}
+
 static enum MHD_Result decisions_stream(struct bw_http_req *r)
 {
     struct bw_http *h = r->h;
     const char *startup = bw_http__arg(r, "startup");
-    bool full = startup != NULL && strcmp(startup, "true") == 0;
+    bool full = startup != NULL && strcmp(startup, "true") == 0, changed;
     const struct bw_http_listing *l = bw_http__listing_get(h);
     struct bw_http_bouncer *bo = NULL;
     struct bw_prefix *now_set;
@@ -517,8 +601,9 @@ static enum MHD_Result decisions_stream(struct bw_http_req *r)
         bo = &h->bouncers[h->n_bouncers++];
         memset(bo, 0, sizeof(*bo));
         snprintf(bo->name, sizeof(bo->name), "%s", r->key.name);
-        full = true;
+        bouncer_load(h, bo);
     }
+    full = full || !bo->known;
     if (full) {
         for (size_t k = 0; k < l->n; k++)
             json_array_append_new(news, decision(h, &l->e[k].prefix, &l->e[k], now_s));
@@ -541,9 +626,13 @@ static enum MHD_Result decisions_stream(struct bw_http_req *r)
             }
         }
     }
+    changed = full || json_array_size(news) > 0 || json_array_size(dels) > 0;
     free(bo->sent);
     bo->sent = now_set;
     bo->n_sent = l->n;
+    bo->known = true;
+    if (changed)
+        bouncer_save(h, bo);
     pthread_mutex_unlock(&h->bouncer_mu);
     bw_http__listing_put(h, l);
     return bw_http__reply_json(r, 200, json_pack("{s:o, s:o}", "new", news, "deleted", dels));

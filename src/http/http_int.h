@@ -103,6 +103,7 @@ struct bw_http_bouncer {
     char name[BW_KEY_NAME_MAX];
     struct bw_prefix *sent; /* sorted */
     size_t n_sent;
+    bool known;             /* sent holds what it was last given (this run or a saved one) */
 };
 
 struct bw_http {

@@ -220,6 +220,50 @@ static void crowdsec_stream_per_bouncer(void **state)
     resp_free(&r);
 }
 
+/* What a bouncer was given survives a restart: its first pull afterwards brings only the
+ * changes (here a deletion made while the server was down), not the whole list again. */
+static void crowdsec_stream_survives_a_restart(void **state)
+{
+    struct fx *f = *state;
+    struct bw_http_config c = { .listen = "127.0.0.1:0", .threads = 2 };
+    struct bw_store *st = NULL;
+    struct bw_diag d = { "" };
+    struct bw_prefix p;
+    char extra[128];
+    struct resp r;
+    json_t *o;
+
+    make_listed(f, "81.2.69.142");
+    make_listed(f, "81.2.69.143");
+    wait_listed(f, "81.2.69.143");
+    wait_listed(f, "81.2.69.142");
+    snprintf(extra, sizeof(extra), "X-Api-Key: %s\r\n", f->bouncer);
+    get(f, "/v1/decisions/stream?startup=true", extra, &r);
+    o = body_json(&r);
+    assert_int_equal(json_array_size(json_object_get(o, "new")), 2);
+    json_decref(o);
+    resp_free(&r);
+    bw_http_stop(f->h);
+    assert_int_equal(bw_store_open(&st, f->db, &d), BW_OK);
+    assert_int_equal(bw_prefix_parse(&p, "81.2.69.142/32", 14), BW_OK);
+    assert_int_equal(bw_store_allow_add(st, &p, "test", NOW), BW_OK);
+    bw_store_close(st);
+    bw_policy_default(&c.policy);
+    c.db_path = f->db;
+    assert_int_equal(bw_http_start(&f->h, &c, &d), BW_OK);
+    f->port = bw_http_port(f->h);
+    get(f, "/v1/decisions/stream", extra, &r);
+    assert_int_equal(r.status, 200);
+    o = body_json(&r);
+    assert_int_equal(json_array_size(json_object_get(o, "new")), 0);
+    assert_int_equal(json_array_size(json_object_get(o, "deleted")), 1);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(o, "deleted"), 0), "value")),
+                        "81.2.69.142");
+    json_decref(o);
+    resp_free(&r);
+}
+
 static void crowdsec_empty_list_is_empty_arrays(void **state)
 {
     struct fx *f = *state;
@@ -309,6 +353,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(abuseipdb_errors_have_its_shape, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(abuseipdb_blacklist, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(crowdsec_stream_per_bouncer, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(crowdsec_stream_survives_a_restart, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(crowdsec_empty_list_is_empty_arrays, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(crowdsec_decisions_for_one_ip, fx_setup, fx_teardown),
