@@ -375,7 +375,8 @@ static int run_main(int argc, char **argv, bool serve)
     char db[4096], keys[4200], k1[BW_KEY_TEXT_LEN + 1], k2[BW_KEY_TEXT_LEN + 1];
     char kb[BW_KEY_TEXT_LEN + 1];
     struct bw_key key = { .role = BW_KEY_REPORTER };
-    struct bw_http_config c = { .listen = "127.0.0.1:0", .threads = threads };
+    struct bw_http_config c = { .listen = "127.0.0.1:0", .threads = threads,
+                                .no_fsync = getenv("BENCH_NO_FSYNC") != NULL };
     struct bw_http *h;
     struct bw_diag d = { "" };
     struct MHD_Daemon *bd;

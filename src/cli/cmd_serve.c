@@ -21,7 +21,7 @@
 static void serve_usage(FILE *out)
 {
     fprintf(out, "usage: botwatch serve [--http ADDR:PORT] [--dns ADDR:PORT] [--threads N]\n"
-                 "                      [--max-body BYTES] [--rate N]\n"
+                 "                      [--max-body BYTES] [--rate N] [--no-fsync]\n"
                  "\n"
                  "Serves the HTTP API (docs/api.md): the native API under /api/v1, the\n"
                  "AbuseIPDB v2 shape under /api/v2, CrowdSec bouncer decisions under /v1,\n"
@@ -30,7 +30,10 @@ static void serve_usage(FILE *out)
                  "a second (bursts of 2N; over it: 429 with Retry-After); 0, the default,\n"
                  "is no limit. API keys: 'botwatch key'. --dns also serves the DNSBL\n"
                  "(docs/dnsbl.md) from a snapshot of the store that follows its changes\n"
-                 "within a second. Stops on SIGINT or SIGTERM.\n",
+                 "within a second. Reports sent over HTTP are on stable storage before the\n"
+                 "server answers 202; --no-fsync answers once they are committed to the\n"
+                 "operating system (a power loss may lose the last ones; faster).\n"
+                 "Stops on SIGINT or SIGTERM.\n",
             BW_HTTP_LISTEN_DEFAULT);
 }
 
@@ -41,6 +44,7 @@ int bw_cmd_serve(struct bw_cli *cli, int argc, char **argv)
         { "threads", required_argument, NULL, 't' },
         { "max-body", required_argument, NULL, 'b' },
         { "rate", required_argument, NULL, 'r' },
+        { "no-fsync", no_argument, NULL, 'F' },
         { "dns", required_argument, NULL, 'd' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -81,6 +85,7 @@ int bw_cmd_serve(struct bw_cli *cli, int argc, char **argv)
             }
             hc.rate_per_s = (double)v;
             break;
+        case 'F': hc.no_fsync = true; break;
         case 'h': serve_usage(stdout); return BW_EXIT_OK;
         default: serve_usage(stderr); return BW_EXIT_USAGE;
         }

@@ -257,6 +257,24 @@ void bw_http__audit(struct bw_http_req *r, const char *what)
 
 /* ---- store pool and writer ---- */
 
+/* The writer connection (write_mu held): its commits reach stable storage before the server
+ * answers "stored" (202), since a remote reporter does not send its reports again (unless the
+ * operator chose no_fsync). */
+static int writer_open(struct bw_http *h, struct bw_diag *d)
+{
+    if (bw_store_open(&h->writer, h->db_path, d) != BW_OK) {
+        h->writer = NULL;
+        return BW_EBACKEND;
+    }
+    if (bw_store_set_durable(h->writer, !h->c.no_fsync) != BW_OK) {
+        bw_diag_set(d, "%s: cannot make commits durable", h->db_path);
+        bw_store_close(h->writer);
+        h->writer = NULL;
+        return BW_EBACKEND;
+    }
+    return BW_OK;
+}
+
 struct bw_store *bw_http__store_get(struct bw_http *h)
 {
     struct bw_store *st = NULL;
@@ -337,8 +355,7 @@ int bw_http__ingest(struct bw_http *h, const char *reporter, const char *data, s
     o.batch_reports = lines < BW_INGEST_BATCH_DEFAULT ? lines : BW_INGEST_BATCH_DEFAULT;
     snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
     pthread_mutex_lock(&h->write_mu);
-    if (h->writer == NULL && bw_store_open(&h->writer, h->db_path, d) != BW_OK) {
-        h->writer = NULL;
+    if (h->writer == NULL && writer_open(h, d) != BW_OK) {
         pthread_mutex_unlock(&h->write_mu);
         close(fd);
         return BW_EBACKEND;
@@ -377,8 +394,7 @@ int bw_http__with_writer(struct bw_http *h, int (*fn)(struct bw_store *st, void 
     int rc;
 
     pthread_mutex_lock(&h->write_mu);
-    if (h->writer == NULL && bw_store_open(&h->writer, h->db_path, d) != BW_OK) {
-        h->writer = NULL;
+    if (h->writer == NULL && writer_open(h, d) != BW_OK) {
         pthread_mutex_unlock(&h->write_mu);
         return BW_EBACKEND;
     }

@@ -95,6 +95,8 @@ struct bw_http_config {
     unsigned timeout_s;                 /* idle connection timeout; 0 = 30 */
     double rate_per_s;                  /* requests a second per client address, and per key
                                          * (token bucket, burst twice that); 0 = no limit */
+    bool no_fsync;                      /* answer 202 once reports are committed, before they
+                                         * are on stable storage */
 };
 
 struct bw_http;

@@ -333,6 +333,14 @@ static int exec_sql(struct sq_store *s, const char *sql, struct bw_diag *d)
     return BW_OK;
 }
 
+static int sq_set_durable(struct bw_store *st, bool durable)
+{
+    struct bw_diag d;
+
+    return exec_sql(sq(st), durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                    &d);
+}
+
 static int sq_data_version(struct bw_store *st, uint64_t *out)
 {
     sqlite3_stmt *stmt;
@@ -1545,6 +1553,7 @@ static const struct bw_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
     .schema_version = sq_schema_version,
+    .set_durable = sq_set_durable,
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,
