@@ -257,22 +257,42 @@ void bw_http__audit(struct bw_http_req *r, const char *what)
 
 /* ---- store pool and writer ---- */
 
-/* The writer connection (write_mu held): its commits reach stable storage before the server
- * answers "stored" (202), since a remote reporter does not send its reports again (unless the
- * operator chose no_fsync). */
+/* The writer connection (write_mu held). */
 static int writer_open(struct bw_http *h, struct bw_diag *d)
 {
     if (bw_store_open(&h->writer, h->db_path, d) != BW_OK) {
         h->writer = NULL;
         return BW_EBACKEND;
     }
-    if (bw_store_set_durable(h->writer, !h->c.no_fsync) != BW_OK) {
-        bw_diag_set(d, "%s: cannot make commits durable", h->db_path);
-        bw_store_close(h->writer);
-        h->writer = NULL;
-        return BW_EBACKEND;
-    }
     return BW_OK;
+}
+
+/* Returns once the writer's commit number `mine` is on stable storage: a remote reporter that
+ * reads "stored" does not send its reports again. One flush covers every commit made before it
+ * started, so requests committing while another flushes share the next flush (group commit),
+ * and a flush overlaps the next request's work instead of holding the writer. */
+static int durable(struct bw_http *h, uint64_t mine)
+{
+    int rc = BW_OK;
+
+    if (h->c.no_fsync)
+        return BW_OK;
+    pthread_mutex_lock(&h->sync_mu);
+    if (h->synced < mine) {
+        uint64_t upto = atomic_load(&h->commits);
+
+        if (h->syncer == NULL) {
+            struct bw_diag d;
+
+            if (bw_store_open(&h->syncer, h->db_path, &d) != BW_OK)
+                h->syncer = NULL;
+        }
+        rc = h->syncer != NULL ? bw_store_sync(h->syncer) : BW_EBACKEND;
+        if (rc == BW_OK)
+            h->synced = upto;
+    }
+    pthread_mutex_unlock(&h->sync_mu);
+    return rc;
 }
 
 struct bw_store *bw_http__store_get(struct bw_http *h)
@@ -315,6 +335,7 @@ void bw_http__store_put(struct bw_http *h, struct bw_store *st)
 int bw_http__ingest(struct bw_http *h, const char *reporter, const char *data, size_t len,
                     struct bw_ingest_stats *out, struct bw_diag *d)
 {
+    uint64_t mine;
     /* pipeline/ reads files; a memory file lets the body take exactly the path a file takes
      * (parse, validate, dedupe, enrich, one transaction per batch) without a copy on disk */
     int fd = memfd_create("botwatch-post", MFD_CLOEXEC);
@@ -372,8 +393,12 @@ int bw_http__ingest(struct bw_http *h, const char *reporter, const char *data, s
         bw_store_close(h->writer);
         h->writer = NULL;
     }
+    mine = atomic_fetch_add(&h->commits, 1) + 1;
     pthread_mutex_unlock(&h->write_mu);
     close(fd);
+    if (rc == BW_OK && (rc = durable(h, mine)) != BW_OK)
+        bw_diag_set(d, "%s: the commit did not reach stable storage (%s)", h->db_path,
+                    bw_strerror(rc));
     if (rc == BW_OK && out->accepted > 0) { /* our own writes reach the lists at once */
         pthread_mutex_lock(&h->rebuild_mu);
         h->dirty = true;
@@ -391,6 +416,7 @@ int bw_http__ingest(struct bw_http *h, const char *reporter, const char *data, s
 int bw_http__with_writer(struct bw_http *h, int (*fn)(struct bw_store *st, void *ctx), void *ctx,
                          struct bw_diag *d)
 {
+    uint64_t mine;
     int rc;
 
     pthread_mutex_lock(&h->write_mu);
@@ -404,7 +430,10 @@ int bw_http__with_writer(struct bw_http *h, int (*fn)(struct bw_store *st, void 
         bw_store_close(h->writer); /* a fresh connection for the next request */
         h->writer = NULL;
     }
+    mine = atomic_fetch_add(&h->commits, 1) + 1;
     pthread_mutex_unlock(&h->write_mu);
+    if (rc == BW_OK && durable(h, mine) != BW_OK)
+        rc = BW_EIO;
     return rc;
 }
 
@@ -1094,6 +1123,7 @@ static void free_server(struct bw_http *h)
     for (size_t i = 0; i < h->n_free; i++)
         bw_store_close(h->pool[i]);
     bw_store_close(h->writer);
+    bw_store_close(h->syncer);
     bw_keys_free(h->keys);
     allow_unref(h->allow);
     if (h->listing != NULL) {
@@ -1106,6 +1136,7 @@ static void free_server(struct bw_http *h)
     pthread_mutex_destroy(&h->pool_mu);
     pthread_cond_destroy(&h->pool_cv);
     pthread_mutex_destroy(&h->write_mu);
+    pthread_mutex_destroy(&h->sync_mu);
     pthread_mutex_destroy(&h->keys_mu);
     pthread_mutex_destroy(&h->listing_mu);
     pthread_mutex_destroy(&h->rebuild_mu);
@@ -1162,6 +1193,7 @@ int bw_http_start(struct bw_http **out, const struct bw_http_config *c, struct b
     pthread_mutex_init(&h->pool_mu, NULL);
     pthread_cond_init(&h->pool_cv, NULL);
     pthread_mutex_init(&h->write_mu, NULL);
+    pthread_mutex_init(&h->sync_mu, NULL);
     pthread_mutex_init(&h->keys_mu, NULL);
     pthread_mutex_init(&h->listing_mu, NULL);
     pthread_mutex_init(&h->rebuild_mu, NULL);

@@ -121,6 +121,11 @@ struct bw_http {
 
     pthread_mutex_t write_mu; /* one ingest at a time, on its own connection */
     struct bw_store *writer;
+    _Atomic uint64_t commits; /* writes made through the writer (counted after each) */
+
+    pthread_mutex_t sync_mu;  /* one flush to stable storage at a time (group commit) */
+    struct bw_store *syncer;  /* its own connection: the flush never waits for the writer */
+    uint64_t synced;          /* (sync_mu) commits up to this one are on stable storage */
 
     pthread_mutex_t keys_mu;
     struct bw_keys *keys;

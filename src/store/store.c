@@ -300,7 +300,7 @@ int bw_store_reports_since(struct bw_store *st, int64_t seq, bw_changed_cb cb, v
     return st->ops->reports_since(st, seq, cb, ctx, max_seq);
 }
 
-int bw_store_set_durable(struct bw_store *st, bool durable)
+int bw_store_sync(struct bw_store *st)
 {
-    return st->ops->set_durable(st, durable);
+    return st->ops->sync(st);
 }

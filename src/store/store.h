@@ -30,10 +30,11 @@ int bw_store_schema_latest(void);
 /* The half-life the stored decayed counts were built with; the store's merges use it. */
 void bw_store_set_half_life(struct bw_store *st, int64_t half_life_s);
 
-/* Whether a commit waits until the data is on stable storage (survives a power loss), or only
- * until it is handed to the operating system (survives the process crashing; the default,
- * for bulk ingest). Servers that answer "stored" to remote callers set it. */
-BW_MUSTCHECK int bw_store_set_durable(struct bw_store *st, bool durable);
+/* Commits are handed to the operating system (they survive the process crashing, not a power
+ * loss). This puts every commit made so far, by any connection to the store, on stable
+ * storage: servers call it before answering "stored" to remote callers, once for all the
+ * commits made meanwhile (a group commit: one flush covers many requests). */
+BW_MUSTCHECK int bw_store_sync(struct bw_store *st);
 
 BW_MUSTCHECK int bw_store_begin(struct bw_store *st);
 BW_MUSTCHECK int bw_store_commit(struct bw_store *st);

@@ -12,7 +12,7 @@ struct bw_store_ops {
     const char *name;
     void (*close)(struct bw_store *st);
     int (*schema_version)(struct bw_store *st);
-    int (*set_durable)(struct bw_store *st, bool durable);
+    int (*sync)(struct bw_store *st);
     int (*begin)(struct bw_store *st);
     int (*commit)(struct bw_store *st);
     void (*rollback)(struct bw_store *st);
