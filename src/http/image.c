@@ -214,8 +214,10 @@ void bw_http__image_merge(const struct bw_http_image *old, const struct bw_http_
     out->dev = bw_xmalloc((old->n + delta->n + 1) * sizeof(*out->dev));
     out->pool_cap = old->pool_len + delta->pool_len + 1;
     out->pool = bw_xmalloc(out->pool_cap);
-    memcpy(out->pool, old->pool, old->pool_len);
-    memcpy(out->pool + old->pool_len, delta->pool, delta->pool_len);
+    if (old->pool_len > 0)
+        memcpy(out->pool, old->pool, old->pool_len);
+    if (delta->pool_len > 0)
+        memcpy(out->pool + old->pool_len, delta->pool, delta->pool_len);
     out->pool_len = old->pool_len + delta->pool_len;
     while (i < old->n || j < delta->n) {
         int c = i == old->n     ? 1

@@ -165,7 +165,7 @@ static inline void raw_exchange(uint16_t port, const char *req, size_t req_len, 
 static inline void http(struct fx *f, const char *method, const char *path, const char *extra,
                  const char *body, size_t body_len, struct resp *out)
 {
-    size_t cap = body_len + 8192;
+    size_t cap = body_len + 8192 + (extra != NULL ? strlen(extra) : 0);
     char *req = malloc(cap);
     int n = snprintf(req, cap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s",
                      method, path, extra != NULL ? extra : "");
