@@ -24,7 +24,8 @@
 #define HEADER_LINE 78      /* RFC 5322 2.1.1 "SHOULD" line length */
 #define QP_LINE 76          /* RFC 2045 6.7 */
 #define B64_RAW_PER_LINE 57 /* 57 bytes -> 76 base64 characters */
-#define EW_RAW_MAX 45       /* raw bytes per encoded-word: 60 base64 + 12 = 72 <= 75 */
+#define EW_RAW_MAX 42       /* raw bytes per encoded-word: 56 base64 + 12 = 68, so one fits
+                             * after "Subject: " within HEADER_LINE */
 #define SUBJECT_MAX 400     /* bytes of cleaned subject text kept */
 #define XARF_PARTS_MAX 100  /* X-ARF attachments only up to this many devices */
 
@@ -106,8 +107,9 @@ static bool printable_ascii(const char *s)
     return true;
 }
 
-/* RFC 2047 B encoded-words for text (UTF-8, no controls), folded one word per line after the
- * first; *col is the current column and is updated. Words split on character boundaries. */
+/* RFC 2047 B encoded-words for text (UTF-8, no controls), one word per line: the first on the
+ * current line (the callers leave room for it), the others on folded lines. *col is the
+ * current column and is updated. Words split on character boundaries. */
 static int put_encoded_words(struct bw_buf *out, const char *text, size_t *col)
 {
     size_t len = strlen(text);
@@ -122,7 +124,7 @@ static int put_encoded_words(struct bw_buf *out, const char *text, size_t *col)
         sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)text + i, n,
                           sodium_base64_VARIANT_ORIGINAL);
         size_t w = strlen(b64) + 12;
-        if (i > 0 || *col + w > HEADER_LINE) {
+        if (i > 0) {
             rc = bw_buf_append(out, "\r\n ", 3);
             *col = 1;
         }
@@ -171,15 +173,18 @@ static int put_unstructured(struct bw_buf *out, const char *name, const char *ra
     return rc == BW_OK ? bw_buf_append(out, "\r\n", 2) : rc;
 }
 
-/* "Display Name <addr>": the name as a quoted-string when ASCII, else encoded-words. The
- * address has passed addr_ok(). */
+/* "Display Name <addr>": the name as a quoted-string when it is ASCII and fits on the line,
+ * else as encoded-words (which fold). The address has passed addr_ok(). */
 static int put_mailbox(struct bw_buf *out, const char *name, const char *display, const char *addr)
 {
     char *text = bw_notify__clean_dup(display, 200);
     size_t col = strlen(name) + 2;
     int rc = bw_buf_printf(out, "%s: ", name);
 
-    if (rc == BW_OK && text[0] != '\0' && printable_ascii(text) && strstr(text, "=?") == NULL) {
+    bool quoted = printable_ascii(text) && strstr(text, "=?") == NULL &&
+                  col + strlen(text) + strlen(addr) + 5 <= HEADER_LINE;
+
+    if (rc == BW_OK && text[0] != '\0' && quoted) {
         rc = bw_buf_append(out, "\"", 1);
         for (const char *p = text; rc == BW_OK && *p != '\0'; p++) {
             if (*p == '"' || *p == '\\')
@@ -249,7 +254,7 @@ static int put_headers(struct bw_buf *out, const struct bw_notice *n, const char
         rc = bw_buf_printf(out,
                            "Date: %s\r\nMessage-ID: <%s@%s>\r\nAuto-Submitted: auto-generated\r\n"
                            "X-Botwatch-Case: %lld\r\nX-Botwatch-Level: %d\r\nMIME-Version: 1.0\r\n"
-                           "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n"
+                           "Content-Type: multipart/mixed;\r\n boundary=\"%s\"\r\n\r\n"
                            "This is a message in MIME format.\r\n",
                            date, key, dom, (long long)n->case_id, n->level, boundary);
     return rc;

@@ -417,11 +417,17 @@ static int put_intro(struct bw_buf *out, const struct bw_notice *n)
         rc = bw_buf_printf(out, "\nSent: %s\n", bw_time_format(n->sent_s, sent));
     if (rc == BW_OK && n->due_s > 0)
         rc = bw_buf_printf(out, "Please acknowledge by: %s\n", bw_time_format(n->due_s, due));
-    if (rc == BW_OK)
+    if (rc == BW_OK && n->level <= 0)
         rc = bw_buf_printf(out, "\nThese devices in your network were reported for the abuse "
-                                "below by independent sources; they look\ncompromised. Please "
-                                "tell their owners, help them clean the devices, and "
-                                "acknowledge.\n\n");
+                                "below by independent\nsources; they look compromised. Please "
+                                "tell their owners, help them clean the\ndevices, and "
+                                "acknowledge this notice.\n\n");
+    else if (rc == BW_OK)
+        rc = bw_buf_printf(out, "\nThese devices were reported for the abuse below by "
+                                "independent sources; they look\ncompromised. The network "
+                                "that hosts them was told and did not acknowledge in\ntime "
+                                "(see Escalation below). Please help it act, and acknowledge "
+                                "this notice.\n\n");
     return rc;
 }
 
@@ -493,7 +499,7 @@ int bw_notice_text(const struct bw_notice *n, struct bw_buf *out)
         rc = put_history(out, n);
     if (rc == BW_OK)
         rc = bw_buf_printf(out, "The attached CSV lists the devices, one row each; the IODEF "
-                                "(RFC 7970) and X-ARF attachments\ncarry the same for "
+                                "(RFC 7970) and\nX-ARF attachments carry the same for "
                                 "automated processing.\n");
     return rc;
 }

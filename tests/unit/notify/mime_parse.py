@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Parses an e-mail with Python's email package (an independent MIME implementation) and
 prints what a recipient would see as JSON: decoded headers, each leaf part with its type,
-charset, file name and decoded payload, and the parser's defects.
+charset, file name and decoded payload (base64 again, so any bytes survive JSON), the
+From and To mailboxes, and the parser's defects.
 
 usage: mime_parse.py FILE
 """
@@ -30,10 +31,16 @@ def main():
             "cte": str(p.get("Content-Transfer-Encoding", "")),
             "b64": base64.b64encode(payload).decode(),
         })
+    addresses = {}
+    for name in ("From", "To"):
+        h = msg[name]
+        if h is not None:
+            addresses[name] = [[a.display_name, a.addr_spec] for a in h.addresses]
     defects = [type(d).__name__ for d in msg.defects]
     for p in msg.walk():
         defects += [type(d).__name__ for d in p.defects]
-    print(json.dumps({"headers": headers, "parts": parts, "defects": defects,
+    print(json.dumps({"headers": headers, "addresses": addresses, "parts": parts,
+                      "defects": defects,
                       "boundary": msg.get_boundary() or ""}))
 
 

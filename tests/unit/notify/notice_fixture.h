@@ -7,9 +7,11 @@
 #define BW_NOTICE_FIXTURE_H
 
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -190,6 +192,53 @@ static inline json_t *fx_python_json(const char *helper, const char *args)
         return NULL;
     }
     return j;
+}
+
+/* The e-mail in file path as Python's email package reads it (mime_parse.py). */
+static inline json_t *fx_parse_mime(const char *path)
+{
+    char arg[600];
+
+    snprintf(arg, sizeof(arg), "'%s'", path);
+    return fx_python_json("mime_parse.py", arg);
+}
+
+/* The decoded payload of leaf part i as a NUL-terminated heap string. */
+static inline char *fx_part(json_t *mime, size_t i, size_t *len)
+{
+    const char *b64 = json_string_value(json_object_get(json_array_get(json_object_get(mime,
+                                                                                   "parts"), i),
+                                                        "b64"));
+    size_t cap = b64 != NULL ? strlen(b64) : 0;
+    char *out = malloc(cap + 1);
+    size_t n = 0;
+
+    if (b64 == NULL || sodium_base642bin((unsigned char *)out, cap, b64, cap, NULL, &n, NULL,
+                                         sodium_base64_VARIANT_ORIGINAL) != 0)
+        fail_msg("part %zu has no decodable payload", i);
+    out[n] = '\0';
+    if (len != NULL)
+        *len = n;
+    return out;
+}
+
+static inline const char *fx_part_attr(json_t *mime, size_t i, const char *key)
+{
+    return json_string_value(json_object_get(json_array_get(json_object_get(mime, "parts"), i),
+                                             key));
+}
+
+/* The decoded value of the first header called name, or NULL. */
+static inline const char *fx_header(json_t *mime, const char *name)
+{
+    json_t *h = json_object_get(mime, "headers"), *kv;
+    size_t i;
+
+    json_array_foreach(h, i, kv) {
+        if (strcasecmp(json_string_value(json_array_get(kv, 0)), name) == 0)
+            return json_string_value(json_array_get(kv, 1));
+    }
+    return NULL;
 }
 
 #endif
