@@ -12,25 +12,36 @@ import sys
 
 try:
     import jsonschema
-    from referencing import Registry, Resource
 except ImportError as e:  # the test says it skipped, with this reason
     print(json.dumps({"skipped": "python3-jsonschema is not installed (%s)" % e}))
     sys.exit(0)
 
 
+def make_validator(schemas, root):
+    """A validator of root that resolves the schemas' relative $refs from the local copies:
+    through the referencing registry (jsonschema >= 4.18) or a RefResolver store (Debian 12's
+    4.10)."""
+    cls = jsonschema.validators.validator_for(root)
+    try:
+        from referencing import Registry, Resource
+    except ImportError:
+        resolver = jsonschema.RefResolver(root["$id"], root, store=schemas)
+        return cls(root, resolver=resolver, format_checker=cls.FORMAT_CHECKER)
+    registry = Registry().with_resources(
+        (uri, Resource.from_contents(doc)) for uri, doc in schemas.items())
+    return cls(root, registry=registry, format_checker=cls.FORMAT_CHECKER)
+
+
 def main():
     schema_dir, files = sys.argv[1], sys.argv[2:]
-    resources = []
+    schemas = {}
     for name in sorted(os.listdir(schema_dir)):
         if name.endswith(".schema.json"):
             with open(os.path.join(schema_dir, name)) as f:
                 doc = json.load(f)
-            resources.append((doc["$id"], Resource.from_contents(doc)))
-    registry = Registry().with_resources(resources)
-    with open(os.path.join(schema_dir, "xarf.schema.json")) as f:
-        root = json.load(f)
-    cls = jsonschema.validators.validator_for(root)
-    validator = cls(root, registry=registry, format_checker=cls.FORMAT_CHECKER)
+            schemas[doc["$id"]] = doc
+    root = next(d for d in schemas.values() if d["$id"].endswith("/xarf.schema.json"))
+    validator = make_validator(schemas, root)
     valid, errors = 0, []
     for path in files:
         with open(path) as f:
