@@ -30,7 +30,8 @@ static void serve_usage(FILE *out)
                  "a second (bursts of 2N; over it: 429 with Retry-After); 0, the default,\n"
                  "is no limit. API keys: 'botwatch key'. --dns also serves the DNSBL\n"
                  "(docs/dnsbl.md) from a snapshot of the store that follows its changes\n"
-                 "within a second. Stops on SIGINT or SIGTERM.\n",
+                 "within a second. With [notify] interval set, it also runs a notification\n"
+                 "cycle that often (docs/notify.md). Stops on SIGINT or SIGTERM.\n",
             BW_HTTP_LISTEN_DEFAULT);
 }
 
@@ -47,6 +48,7 @@ int bw_cmd_serve(struct bw_cli *cli, int argc, char **argv)
     };
     struct bw_http_config hc = { .listen = BW_HTTP_LISTEN_DEFAULT };
     struct bw_cli_live *live = NULL;
+    struct bw_cli_notifier *notifier = NULL;
     const char *dns = NULL;
     struct bw_cli_enricher ce;
     struct bw_store *st;
@@ -118,8 +120,14 @@ int bw_cmd_serve(struct bw_cli *cli, int argc, char **argv)
     }
     fprintf(stderr, "botwatch: serve: listening on http://%s (port %u), database %s\n",
             hc.listen, bw_http_port(h), cli->db_path);
+    if (bw_cli_notifier_start(cli, &notifier) != BW_OK)
+        bw_log_warn("serve: the notification schedule did not start");
+    else if (notifier != NULL)
+        fprintf(stderr, "botwatch: serve: notification cycle every %llds\n",
+                (long long)cli->conf.notify.interval_s);
     sigwait(&set, &sig);
     fprintf(stderr, "botwatch: serve: stopping (signal %d)\n", sig);
+    bw_cli_notifier_stop(notifier);
     bw_http_stop(h);
     bw_cli_live_stop(live);
     bw_cli_enricher_close(&ce);
