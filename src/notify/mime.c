@@ -282,30 +282,33 @@ static size_t qp_token(char tok[4], const unsigned char *line, size_t i, size_t 
     return 3;
 }
 
+/* Quoted-printable of text (LF or CRLF line ends) with CRLF hard breaks. Each output line
+ * is built in out_line and appended whole. */
 static int put_qp(struct bw_buf *out, const char *text, size_t len)
 {
+    char out_line[QP_LINE + 8];
     int rc = BW_OK;
 
     for (size_t start = 0; start < len && rc == BW_OK;) {
         const unsigned char *line = (const unsigned char *)text + start;
-        size_t n = 0, col = 0;
-        while (start + n < len && text[start + n] != '\n')
-            n++;
+        const char *nl = memchr(text + start, '\n', len - start);
+        size_t n = nl != NULL ? (size_t)(nl - (text + start)) : len - start, col = 0;
         size_t body = n > 0 && line[n - 1] == '\r' ? n - 1 : n;
         for (size_t i = 0; i < body && rc == BW_OK; i++) {
             char tok[4];
             size_t t = qp_token(tok, line, i, body, col);
             if (col + t > QP_LINE - 1) { /* room for the '=' of a soft break */
-                rc = bw_buf_append(out, "=\r\n", 3);
+                memcpy(out_line + col, "=\r\n", 3);
+                rc = bw_buf_append(out, out_line, col + 3);
                 col = 0;
                 t = qp_token(tok, line, i, body, col);
             }
-            if (rc == BW_OK)
-                rc = bw_buf_append(out, tok, t);
+            memcpy(out_line + col, tok, t);
             col += t;
         }
+        memcpy(out_line + col, "\r\n", 2);
         if (rc == BW_OK)
-            rc = bw_buf_append(out, "\r\n", 2);
+            rc = bw_buf_append(out, out_line, col + 2);
         start += n + 1;
     }
     return rc;
@@ -313,14 +316,16 @@ static int put_qp(struct bw_buf *out, const char *text, size_t len)
 
 static int put_base64(struct bw_buf *out, const char *data, size_t len)
 {
-    char line[sodium_base64_ENCODED_LEN(B64_RAW_PER_LINE, sodium_base64_VARIANT_ORIGINAL)];
+    char line[sodium_base64_ENCODED_LEN(B64_RAW_PER_LINE, sodium_base64_VARIANT_ORIGINAL) + 2];
     int rc = BW_OK;
 
     for (size_t i = 0; i < len && rc == BW_OK; i += B64_RAW_PER_LINE) {
         size_t n = len - i < B64_RAW_PER_LINE ? len - i : B64_RAW_PER_LINE;
-        sodium_bin2base64(line, sizeof(line), (const unsigned char *)data + i, n,
+        sodium_bin2base64(line, sizeof(line) - 2, (const unsigned char *)data + i, n,
                           sodium_base64_VARIANT_ORIGINAL);
-        rc = bw_buf_printf(out, "%s\r\n", line);
+        size_t w = strlen(line);
+        memcpy(line + w, "\r\n", 2);
+        rc = bw_buf_append(out, line, w + 2);
     }
     return rc;
 }

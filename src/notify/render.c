@@ -68,18 +68,17 @@ int bw_notify__clean(struct bw_buf *out, const char *s, size_t max)
     len = strlen(s);
     if (max != 0 && len > max)
         len = bw_utf8_truncate(s, len, max);
-    for (size_t i = 0; i < len && rc == BW_OK;) {
-        size_t n = utf8_seq(p + i, len - i);
-        if (n == 0) {
-            rc = bw_buf_append(out, "?", 1);
-            i++;
-        } else if (is_bad_char(p + i, n)) {
-            rc = bw_buf_append(out, " ", 1);
-            i += n;
-        } else {
-            rc = bw_buf_append(out, p + i, n);
-            i += n;
+    for (size_t i = 0, run = 0; i <= len && rc == BW_OK;) {
+        size_t n = i < len ? utf8_seq(p + i, len - i) : 0;
+        if (i < len && n != 0 && !is_bad_char(p + i, n)) {
+            i += n; /* good text: extend the run, append it in one go */
+            continue;
         }
+        rc = bw_buf_append(out, p + run, i - run);
+        if (rc == BW_OK && i < len)
+            rc = bw_buf_append(out, n == 0 ? "?" : " ", 1);
+        i += n != 0 ? n : 1;
+        run = i;
     }
     return rc;
 }
@@ -527,8 +526,15 @@ static int csv_field(struct bw_buf *out, const char *s, bool text, bool last)
 
     if (rc == BW_OK && formula)
         rc = bw_buf_append(out, "'", 1);
-    for (const char *p = v; rc == BW_OK && *p != '\0'; p++)
-        rc = *p == '"' ? bw_buf_append(out, "\"\"", 2) : bw_buf_append(out, p, 1);
+    for (const char *p = v; rc == BW_OK && *p != '\0';) {
+        size_t run = strcspn(p, "\"");
+        rc = bw_buf_append(out, p, run);
+        p += run;
+        if (rc == BW_OK && *p == '"') {
+            rc = bw_buf_append(out, "\"\"", 2);
+            p++;
+        }
+    }
     if (rc == BW_OK && quote)
         rc = bw_buf_append(out, "\"", 1);
     if (rc == BW_OK)
@@ -808,6 +814,12 @@ static int xml_text(struct bw_buf *out, const char *s, size_t max)
     int rc = BW_OK;
 
     for (const char *p = v; rc == BW_OK && *p != '\0'; p++) {
+        size_t run = strcspn(p, "&<>\"'");
+        if (run > 0) {
+            rc = bw_buf_append(out, p, run);
+            p += run - 1;
+            continue;
+        }
         switch (*p) {
         case '&':
             rc = bw_buf_append(out, "&amp;", 5);
@@ -824,7 +836,7 @@ static int xml_text(struct bw_buf *out, const char *s, size_t max)
         case '\'':
             rc = bw_buf_append(out, "&apos;", 6);
             break;
-        default:
+        default: /* not reached: strcspn() stops at these five only */
             rc = bw_buf_append(out, p, 1);
         }
     }
