@@ -79,10 +79,13 @@ BW_MUSTCHECK int bw_notice_text(const struct bw_notice *n, struct bw_buf *out);
  * (RFC 4180 quoting; timestamp is the last report, RFC 3339 UTC). */
 BW_MUSTCHECK int bw_notice_csv(const struct bw_notice *n, struct bw_buf *out);
 
-/* X-ARF (version 4, JSON) report for device i of n. */
+/* X-ARF report (JSON) for device i of n: the abusix layout (ReporterInfo, Report with
+ * ReportClass/ReportType) with "Version": "3", the value its published schemas pin; BW_EINVAL
+ * when i >= n_dev. The category mapping is in docs/notify.md. */
 BW_MUSTCHECK int bw_notice_xarf(const struct bw_notice *n, size_t i, struct bw_buf *out);
 
-/* IODEF (RFC 7970) XML document with one Incident per device. */
+/* IODEF (RFC 7970) XML document with one Incident per device; BW_EINVAL when n_dev is 0 (an
+ * IODEF document needs an Incident). */
 BW_MUSTCHECK int bw_notice_iodef(const struct bw_notice *n, struct bw_buf *out);
 
 /* The whole RFC 5322 message: headers (From, To, Subject, Date, Message-ID from idem_key,
@@ -105,7 +108,9 @@ struct bw_smtp {
     long timeout_ms;           /* whole transaction; default 30000 */
 };
 
-/* Sends the message msg (as bw_notice_mime made it) from 'from' to 'to'. */
+/* Sends the message msg (as bw_notice_mime made it) from 'from' to 'to'. BW_EAGAIN when a
+ * retry may succeed (cannot connect, timeout, 4xx), BW_EIO when it will not by itself (5xx,
+ * authentication or STARTTLS refused), BW_EINVAL for addresses or a host refused unsent. */
 BW_MUSTCHECK int bw_smtp_send(const struct bw_smtp *s, const char *from, const char *to,
                               const char *msg, size_t len, struct bw_diag *d);
 
@@ -113,8 +118,10 @@ BW_MUSTCHECK int bw_smtp_send(const struct bw_smtp *s, const char *from, const c
  * carries headers X-Botwatch-Timestamp: <ts> and X-Botwatch-Signature: sha256=<hex>. */
 void bw_webhook_sign(const char *secret, int64_t ts, const char *body, size_t len, char out[65]);
 
-/* POSTs body (application/json) to url, signed as above; any 2xx is success. Also sends
- * Idempotency-Key: idem_key. */
+/* POSTs body (application/json) to url, signed as above (no signature header when secret is
+ * NULL or ""); any 2xx is success, redirects are not followed. Also sends Idempotency-Key:
+ * idem_key. BW_EAGAIN for cannot connect, timeout, 5xx, 408, 429; BW_EIO for other statuses;
+ * BW_EINVAL for a URL that is not http(s) or a key that is not printable ASCII. */
 BW_MUSTCHECK int bw_webhook_post(const char *url, const char *secret, const char *idem_key,
                                  int64_t ts, const char *body, size_t len, long timeout_ms,
                                  struct bw_diag *d);
