@@ -417,6 +417,7 @@ static int event_json(void *ctx, const struct bw_case_event *e)
                           "to", bw_case_state_name(e->to), "actor", e->actor, "note", e->note);
 
     put_time(o, "time", e->time_s);
+    json_object_set_new(o, "transition", json_boolean(!e->is_note));
     json_array_append_new(ctx, o);
     return 0;
 }

@@ -32,7 +32,7 @@ static int on_event(void *ctx, const struct bw_case_event *e)
     if (e->from < 0)
         rc = bw_buf_printf(&h->text, "%s %s (%s)%s%s\n", t, bw_case_state_name(e->to), e->actor,
                            e->note[0] ? ": " : "", e->note);
-    else if (e->from == (int)e->to)
+    else if (e->is_note)
         rc = bw_buf_printf(&h->text, "%s %s (%s)\n", t, e->note, e->actor);
     else
         rc = bw_buf_printf(&h->text, "%s %s -> %s (%s)%s%s\n", t,

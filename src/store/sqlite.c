@@ -167,7 +167,8 @@ static const char *const migrations[] = {
     "  from_state TEXT NOT NULL,\n"
     "  to_state TEXT NOT NULL,\n"
     "  actor TEXT NOT NULL,\n"
-    "  note TEXT NOT NULL DEFAULT ''\n"
+    "  note TEXT NOT NULL DEFAULT '',\n"
+    "  transition INTEGER NOT NULL DEFAULT 1\n" /* 0: a note (state -> same state) */
     ");\n"
     "CREATE INDEX case_events_case ON case_events (case_id, id);\n"
     /* Messages are written with the case change they tell of, in one transaction; delivery
@@ -250,7 +251,8 @@ enum stmt_id {
     "(SELECT count(*) FROM outbox WHERE case_id = c.id AND state = 'pending'), "             \
     "(SELECT count(*) FROM outbox WHERE case_id = c.id AND state = 'sent'), "                \
     "(SELECT count(*) FROM outbox WHERE case_id = c.id AND state = 'failed'), "              \
-    "(SELECT count(*) FROM case_events WHERE case_id = c.id AND to_state = 'escalated')"
+    "(SELECT count(*) FROM case_events WHERE case_id = c.id AND to_state = 'escalated' AND "   \
+    "transition)"
 #define OUTBOX_COLUMNS                                                                         \
     "id, idem_key, case_id, level, route, destination, state, attempts, next_attempt_at, "    \
     "created_at, sent_at, last_error"
@@ -328,7 +330,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_CASE_SET_STATE] = "UPDATE cases SET state = ?2, acked_at = ?3, remediated_at = ?4, "
                          "closed_at = ?5, updated_at = ?6 WHERE id = ?1",
     [S_EVENT_INSERT] = "INSERT INTO case_events (case_id, time, from_state, to_state, actor, "
-                       "note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                       "note, transition) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [S_CDEV_PUT] = "INSERT OR REPLACE INTO case_devices (case_id, ip, listing, state, added_at, "
                    "seen_at, fixed_at, fixed_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [S_CDEV_FIND] = "SELECT cd.case_id, cd.ip, cd.listing, cd.state, cd.added_at, cd.seen_at, "
@@ -1573,10 +1575,11 @@ static int case_one(sqlite3_stmt *stmt, struct bw_case *out)
 }
 
 static int event_insert(struct sq_store *s, int64_t id, int64_t now_s, const char *from,
-                        const char *to, const char *actor, const char *note)
+                        const char *to, const char *actor, const char *note, bool transition)
 {
     sqlite3_stmt *stmt = prep(s, S_EVENT_INSERT);
 
+    sqlite3_bind_int(stmt, 7, transition);
     sqlite3_bind_int64(stmt, 1, id);
     sqlite3_bind_int64(stmt, 2, now_s);
     sqlite3_bind_text(stmt, 3, from, -1, SQLITE_STATIC);
@@ -1636,7 +1639,7 @@ static int sq_case_create(struct bw_store *st, struct bw_case *c, const char *ac
     }
     if (rc == BW_OK)
         rc = event_insert(s, id, now_s, "", bw_case_state_name(c->state), actor ? actor : "",
-                          note ? note : "");
+                          note ? note : "", true);
     rc = sp_end(s, rc);
     if (rc != BW_OK)
         return rc;
@@ -1722,7 +1725,7 @@ static int sq_case_transition(struct bw_store *st, int64_t id, enum bw_case_stat
     rc = step_done(stmt);
     if (rc == BW_OK)
         rc = event_insert(s, id, now_s, bw_case_state_name(from), bw_case_state_name(to), actor,
-                          note);
+                          note, true);
     return sp_end(s, rc);
 }
 
@@ -1735,7 +1738,7 @@ static int sq_case_note(struct bw_store *st, int64_t id, const char *actor, cons
     if (rc != BW_OK)
         return rc;
     return event_insert(sq(st), id, now_s, bw_case_state_name(c.state),
-                        bw_case_state_name(c.state), actor, note);
+                        bw_case_state_name(c.state), actor, note, false);
 }
 
 static int sq_case_list(struct bw_store *st, const struct bw_case_filter *f, bw_case_cb cb,
@@ -1800,8 +1803,9 @@ static int sq_case_events(struct bw_store *st, int64_t id, bw_case_event_cb cb, 
     sqlite3_stmt *stmt;
     int rc = BW_OK;
 
-    if (sqlite3_prepare_v2(sq(st)->db, "SELECT case_id, time, from_state, to_state, actor, note "
-                                       "FROM case_events WHERE case_id = ?1 ORDER BY id",
+    if (sqlite3_prepare_v2(sq(st)->db, "SELECT case_id, time, from_state, to_state, actor, note, "
+                                       "transition FROM case_events WHERE case_id = ?1 "
+                                       "ORDER BY id",
                            -1, &stmt, NULL) != SQLITE_OK)
         return BW_EBACKEND;
     sqlite3_bind_int64(stmt, 1, id);
@@ -1821,6 +1825,7 @@ static int sq_case_events(struct bw_store *st, int64_t id, bw_case_event_cb cb, 
             .to = to >= 0 ? (enum bw_case_state)to : BW_CASE_PENDING,
             .actor = col_text(stmt, 4),
             .note = col_text(stmt, 5),
+            .is_note = sqlite3_column_int(stmt, 6) == 0,
         };
         rc = cb(ctx, &e);
         if (rc != 0)
@@ -1926,7 +1931,7 @@ static int sq_case_stats(struct bw_store *st, bool by_asn, int64_t now_s, bw_cas
         "sum(c.state IN ('pending', 'open', 'escalated', 'overdue') AND c.due_at > 0 AND "
         "c.due_at <= ?1), "
         "sum((SELECT count(*) FROM case_events ev WHERE ev.case_id = c.id AND "
-        "ev.to_state = 'escalated')), "
+        "ev.to_state = 'escalated' AND ev.transition)), "
         "sum(c.acked_at > 0), sum(c.remediated_at > 0), "
         "avg(CASE WHEN c.acked_at > 0 THEN c.acked_at - CASE WHEN c.sent_at > 0 AND "
         "c.sent_at <= c.acked_at THEN c.sent_at ELSE c.created_at END END), "

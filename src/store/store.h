@@ -340,6 +340,7 @@ struct bw_case_event {
     enum bw_case_state to;
     const char *actor;      /* "botwatch", "operator", an API key's name, ... */
     const char *note;       /* "" none */
+    bool is_note;           /* a note (bw_store_case_note), not a transition */
 };
 typedef int (*bw_case_event_cb)(void *ctx, const struct bw_case_event *e);
 /* A case's events, oldest first. */

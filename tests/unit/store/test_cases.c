@@ -86,6 +86,7 @@ struct events {
     enum bw_case_state to[16];
     char actor[16][32];
     char note[16][64];
+    bool is_note[16];
 };
 
 static int collect_event(void *ctx, const struct bw_case_event *e)
@@ -97,6 +98,7 @@ static int collect_event(void *ctx, const struct bw_case_event *e)
     ev->to[ev->n] = e->to;
     snprintf(ev->actor[ev->n], sizeof(ev->actor[0]), "%s", e->actor);
     snprintf(ev->note[ev->n], sizeof(ev->note[0]), "%s", e->note);
+    ev->is_note[ev->n] = e->is_note;
     ev->n++;
     return 0;
 }
@@ -174,6 +176,9 @@ static void transitions_follow_the_diagram_and_are_recorded(void **state)
     assert_int_equal(c.remediated_s, NOW + 200 * H);
     assert_int_equal(c.closed_s, NOW + 200 * H);
     assert_int_equal(c.n_escalations, 2);
+    assert_int_equal(bw_store_case_note(f->st, id, "botwatch", "a note", NOW), BW_OK);
+    assert_int_equal(bw_store_case_get(f->st, id, &c), BW_OK);
+    assert_int_equal(c.n_escalations, 2);
     /* a device came back: reopened */
     assert_int_equal(bw_store_case_transition(f->st, id, BW_CASE_OPEN, "botwatch", "came back",
                                               NOW + 300 * H),
@@ -185,7 +190,7 @@ static void transitions_follow_the_diagram_and_are_recorded(void **state)
                      BW_ENOTFOUND);
 
     assert_int_equal(bw_store_case_events(f->st, id, collect_event, &ev), BW_OK);
-    assert_int_equal(ev.n, 9);
+    assert_int_equal(ev.n, 10);
     assert_int_equal(ev.from[0], -1);
     assert_int_equal(ev.to[0], BW_CASE_PENDING);
     assert_string_equal(ev.note[0], "opened");
@@ -195,10 +200,14 @@ static void transitions_follow_the_diagram_and_are_recorded(void **state)
     assert_int_equal(ev.to[3], BW_CASE_ESCALATED);
     assert_string_equal(ev.note[3], "to cert-gb");
     assert_string_equal(ev.actor[4], "key:aaisp");
-    assert_int_equal(ev.from[7], BW_CASE_CLOSED);
-    assert_int_equal(ev.to[7], BW_CASE_OPEN);
-    assert_int_equal(ev.from[8], BW_CASE_OPEN);
+    assert_true(ev.is_note[7]);
+    assert_int_equal(ev.from[8], BW_CASE_CLOSED);
     assert_int_equal(ev.to[8], BW_CASE_OPEN);
+    assert_false(ev.is_note[8]);
+    assert_int_equal(ev.from[9], BW_CASE_OPEN);
+    assert_int_equal(ev.to[9], BW_CASE_OPEN);
+    assert_true(ev.is_note[9]);
+    assert_false(ev.is_note[3]); /* escalated -> escalated is a transition */
 }
 
 static void the_transition_table(void **state)
