@@ -140,7 +140,7 @@ static void fault(long at, long n)
 static int mark_sent(struct bw_notify__run *r, const struct bw_outbox_msg *m)
 {
     struct bw_case c;
-    char note[400];
+    char note[400], prefix[128];
     int rc = bw_notify__tx_begin(r);
 
     if (rc == BW_OK)
@@ -158,7 +158,10 @@ static int mark_sent(struct bw_notify__run *r, const struct bw_outbox_msg *m)
             c.level_sent_s = r->now_s;
             c.due_s = bw_notify__due(r, who != NULL ? who->role : BW_ROLE_ISP);
         }
-        c.reason[0] = '\0';
+        /* this route's failure is over; another route's stays said */
+        snprintf(prefix, sizeof(prefix), "%s to %.100s:", m->route, m->dest);
+        if (strncmp(c.reason, prefix, strlen(prefix)) == 0 || strncmp(c.reason, "no ", 3) == 0)
+            c.reason[0] = '\0';
         rc = bw_store_case_update(r->st, &c, r->now_s);
         if (rc == BW_OK && c.state == BW_CASE_PENDING)
             rc = bw_store_case_transition(r->st, c.id, BW_CASE_OPEN, BW_NOTIFY_ACTOR, note,
