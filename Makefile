@@ -29,6 +29,7 @@ bench: all data
 	@./bench/run.sh
 	@./bench/formats.sh
 	@./bench/http.sh
+	@./bench/notify.sh
 
 fuzz: deps
 	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false -Dbench=false

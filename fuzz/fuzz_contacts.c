@@ -4,7 +4,8 @@
  * Properties checked (abort on violation, so the fuzzer records the input):
  *  - parse never fails after a usable header and reports every refused row: each error line
  *    starts with "line N: ", and accepted + refused rows never exceed the input's lines;
- *  - every kept contact is NUL-terminated, named, reachable (email or webhook), has a scope,
+ *  - every kept contact is NUL-terminated, named, has a scope, a well-formed email and webhook
+ *    when it has them,
  *    is found again by its name, and its parent chain ends at the top within count steps;
  *  - resolution only ever answers with a contact of the set;
  *  - the classifier returns a valid vertical and the same one twice.
@@ -68,7 +69,8 @@ static void check_contacts(const char *s, size_t size)
         CHECK(memchr(k->webhook, '\0', sizeof(k->webhook)) != NULL);
         CHECK(memchr(k->parent, '\0', sizeof(k->parent)) != NULL);
         CHECK(k->name[0] != '\0' && k->scope[0] != '\0');
-        CHECK(k->email[0] != '\0' || k->webhook[0] != '\0');
+        CHECK(k->email[0] == '\0' || strchr(k->email, '@') != NULL);
+        CHECK(k->webhook[0] == '\0' || strncmp(k->webhook, "http", 4) == 0);
         CHECK((unsigned)k->role < BW_ROLE_COUNT);
         CHECK(bw_contacts_by_name(c, k->name) == k);
         const struct bw_contact *p = k;

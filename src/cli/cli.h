@@ -12,6 +12,7 @@
 
 #include "core/core.h"
 #include "enrich/enrich.h"
+#include "notify/notify.h"
 #include "parsers/parsers.h"
 #include "pipeline/pipeline.h"
 #include "score/score.h"
@@ -25,6 +26,8 @@ struct bw_config {
     char mmdb[4096];           /* an operator's own MMDB (e.g. a city database); "" = bundled */
     size_t ingest_batch;       /* reports per transaction */
     unsigned ingest_examples;  /* rejected lines described per reason */
+    struct bw_notify_config notify; /* [notify] */
+    bool notify_set;           /* the file has a [notify] section */
 };
 
 struct bw_cli {
@@ -106,5 +109,14 @@ int bw_cmd_dnsbl(struct bw_cli *cli, int argc, char **argv);
 int bw_cmd_serve(struct bw_cli *cli, int argc, char **argv);
 int bw_cmd_key(struct bw_cli *cli, int argc, char **argv);
 int bw_cmd_delist(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_notify(struct bw_cli *cli, int argc, char **argv);
+int bw_cmd_case(struct bw_cli *cli, int argc, char **argv);
+
+/* The notification cycle on a schedule inside serve (cmd_notify.c): a thread that runs
+ * bw_notify_run every [notify] interval; stop() wakes it, lets a cycle in progress finish,
+ * and joins it. start() does nothing (and *out is NULL) when no interval is set. */
+struct bw_cli_notifier;
+int bw_cli_notifier_start(struct bw_cli *cli, struct bw_cli_notifier **out);
+void bw_cli_notifier_stop(struct bw_cli_notifier *n); /* NULL is a no-op */
 
 #endif

@@ -32,8 +32,9 @@ static void serve_usage(FILE *out)
                  "(docs/dnsbl.md) from a snapshot of the store that follows its changes\n"
                  "within a second. Reports sent over HTTP are on stable storage before the\n"
                  "server answers 202; --no-fsync answers once they are committed to the\n"
-                 "operating system (a power loss may lose the last ones; faster).\n"
-                 "Stops on SIGINT or SIGTERM.\n",
+                 "operating system (a power loss may lose the last ones; faster). With\n"
+                 "[notify] interval set, it also runs a notification cycle that often\n"
+                 "(docs/notify.md). Stops on SIGINT or SIGTERM.\n",
             BW_HTTP_LISTEN_DEFAULT);
 }
 
@@ -51,6 +52,7 @@ int bw_cmd_serve(struct bw_cli *cli, int argc, char **argv)
     };
     struct bw_http_config hc = { .listen = BW_HTTP_LISTEN_DEFAULT };
     struct bw_cli_live *live = NULL;
+    struct bw_cli_notifier *notifier = NULL;
     const char *dns = NULL;
     struct bw_cli_enricher ce;
     struct bw_store *st;
@@ -123,8 +125,14 @@ int bw_cmd_serve(struct bw_cli *cli, int argc, char **argv)
     }
     fprintf(stderr, "botwatch: serve: listening on http://%s (port %u), database %s\n",
             hc.listen, bw_http_port(h), cli->db_path);
+    if (bw_cli_notifier_start(cli, &notifier) != BW_OK)
+        bw_log_warn("serve: the notification schedule did not start");
+    else if (notifier != NULL)
+        fprintf(stderr, "botwatch: serve: notification cycle every %llds\n",
+                (long long)cli->conf.notify.interval_s);
     sigwait(&set, &sig);
     fprintf(stderr, "botwatch: serve: stopping (signal %d)\n", sig);
+    bw_cli_notifier_stop(notifier);
     bw_http_stop(h);
     bw_cli_live_stop(live);
     bw_cli_enricher_close(&ce);

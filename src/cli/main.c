@@ -30,6 +30,8 @@ static const struct command commands[] = {
     { "serve", bw_cmd_serve, "serve the HTTP API (and the DNSBL with --dns)" },
     { "key", bw_cmd_key, "API keys: add, list, revoke" },
     { "delist", bw_cmd_delist, "delisting requests: list, accept, reject" },
+    { "notify", bw_cmd_notify, "tell the networks: build cases, escalate, deliver notices" },
+    { "case", bw_cmd_case, "notification cases: list, show, ack, fixed, stats" },
     { "status", bw_cmd_status, "what the database holds" },
     { "data", bw_cmd_data, "fetch and compile the enrichment data sets" },
     { "enrich", bw_cmd_enrich, "re-enrich stored devices from the current data" },

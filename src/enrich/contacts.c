@@ -264,10 +264,8 @@ static int row_check(const struct bw_contact *row, const char *role_text, char *
         snprintf(why, why_cap, "empty scope");
         return BW_EINVAL;
     }
-    if (row->email[0] == '\0' && row->webhook[0] == '\0') {
-        snprintf(why, why_cap, "neither email nor webhook");
-        return BW_EINVAL;
-    }
+    /* A contact without email and webhook is kept: it still answers for its scope, its
+     * parent still hears of escalations, and its cases wait with "no delivery route". */
     if (row->email[0] != '\0' &&
         (strchr(row->email, '@') == NULL || strpbrk(row->email, " \t\r\n,;<>") != NULL)) {
         snprintf(why, why_cap, "bad email \"%s\"", row->email);

@@ -118,8 +118,9 @@ struct bw_contact {
 struct bw_contacts;
 
 /* Parses a contacts CSV (header "name,scope,email,webhook,role,parent"). Bad rows (no name,
- * no scope or no way to reach them, unknown role, bad scope item, duplicate name, unknown
- * parent, a cycle in parents) are skipped; each is described in errors (one line each,
+ * no scope, unknown role, bad scope item, bad email or webhook, duplicate name, unknown parent,
+ * a cycle in parents) are skipped; a contact with neither email nor webhook is kept (its cases
+ * wait with "no delivery route"); each is described in errors (one line each,
  * "line N: ...") . */
 BW_MUSTCHECK int bw_contacts_parse(struct bw_contacts **out, const char *csv, size_t len,
                                    struct bw_buf *errors, size_t *bad_rows);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "store/store_int.h"
@@ -139,6 +140,74 @@ static const char *const migrations[] = {
     "  decided_at INTEGER NOT NULL DEFAULT 0\n"
     ");\n"
     "CREATE INDEX delist_requests_ip ON delist_requests (ip, state);\n",
+    /* 5: notification cases, the devices in them, every transition, and the outbox */
+    "CREATE INDEX devices_contact ON devices (contact, ip) WHERE contact IS NOT NULL;\n"
+    "CREATE TABLE cases (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  contact TEXT NOT NULL,\n"
+    "  level_contact TEXT NOT NULL,\n"
+    "  scope TEXT NOT NULL DEFAULT '',\n"
+    "  asn INTEGER NOT NULL DEFAULT 0,\n"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'open', 'escalated', 'overdue',\n"
+    "    'acknowledged', 'remediated', 'closed')),\n"
+    "  level INTEGER NOT NULL DEFAULT 0,\n"
+    "  notices INTEGER NOT NULL DEFAULT 0,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  sent_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  level_sent_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  due_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  acked_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  remediated_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  closed_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  updated_at INTEGER NOT NULL,\n"
+    "  ack_token TEXT NOT NULL DEFAULT '',\n"
+    "  reason TEXT NOT NULL DEFAULT ''\n"
+    ");\n"
+    /* A contact has at most one case that is not closed. */
+    "CREATE UNIQUE INDEX cases_active ON cases (contact) WHERE state <> 'closed';\n"
+    "CREATE INDEX cases_contact ON cases (contact, id);\n"
+    "CREATE TABLE case_devices (\n"
+    "  case_id INTEGER NOT NULL,\n"
+    "  ip BLOB NOT NULL CHECK (length(ip) = 16),\n"
+    "  listing TEXT NOT NULL CHECK (listing IN ('new', 'still')),\n"
+    "  state TEXT NOT NULL CHECK (state IN ('active', 'fixed', 'remediated')),\n"
+    "  added_at INTEGER NOT NULL,\n"
+    "  seen_at INTEGER NOT NULL,\n"
+    "  fixed_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  fixed_by TEXT NOT NULL DEFAULT '',\n"
+    "  PRIMARY KEY (case_id, ip)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX case_devices_ip ON case_devices (ip, case_id);\n"
+    "CREATE TABLE case_events (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  case_id INTEGER NOT NULL,\n"
+    "  time INTEGER NOT NULL,\n"
+    "  from_state TEXT NOT NULL,\n"
+    "  to_state TEXT NOT NULL,\n"
+    "  actor TEXT NOT NULL,\n"
+    "  note TEXT NOT NULL DEFAULT '',\n"
+    "  transition INTEGER NOT NULL DEFAULT 1\n" /* 0: a note (state -> same state) */
+    ");\n"
+    "CREATE INDEX case_events_case ON case_events (case_id, id);\n"
+    /* Messages are written with the case change they tell of, in one transaction; delivery
+     * marks them sent after the far side accepted them. */
+    "CREATE TABLE outbox (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  idem_key TEXT NOT NULL UNIQUE,\n"
+    "  case_id INTEGER NOT NULL,\n"
+    "  level INTEGER NOT NULL DEFAULT 0,\n"
+    "  route TEXT NOT NULL CHECK (route IN ('email', 'webhook')),\n"
+    "  destination TEXT NOT NULL,\n"
+    "  payload BLOB NOT NULL,\n"
+    "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),\n"
+    "  attempts INTEGER NOT NULL DEFAULT 0,\n"
+    "  next_attempt_at INTEGER NOT NULL,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  sent_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  last_error TEXT NOT NULL DEFAULT ''\n"
+    ");\n"
+    "CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE state = 'pending';\n"
+    "CREATE INDEX outbox_case ON outbox (case_id, id);\n",
 };
 
 /* The enrichment columns of devices, in the order read_enrichment() reads them. */
@@ -171,8 +240,40 @@ enum stmt_id {
     S_DEVICE_GET,
     S_EVIDENCE_GET,
     S_REPORT_RECENT,
+    S_CASE_INSERT,
+    S_CASE_SET_TOKEN,
+    S_CASE_GET,
+    S_CASE_ACTIVE,
+    S_CASE_LATEST,
+    S_CASE_UPDATE,
+    S_CASE_SET_STATE,
+    S_EVENT_INSERT,
+    S_CDEV_PUT,
+    S_CDEV_FIND,
+    S_OUTBOX_PUT,
+    S_OUTBOX_GET,
+    S_OUTBOX_CLAIM,
+    S_OUTBOX_MARK,
+    S_SECRET_GET,
+    S_SECRET_PUT,
     S_COUNT
 };
+
+/* The columns read_case() reads, counts included. */
+#define CASE_COLUMNS                                                                           \
+    "c.id, c.contact, c.level_contact, c.scope, c.asn, c.state, c.level, c.notices, "        \
+    "c.created_at, c.sent_at, c.level_sent_at, c.due_at, c.acked_at, c.remediated_at, "      \
+    "c.closed_at, c.updated_at, c.ack_token, c.reason, "                                     \
+    "(SELECT count(*) FROM case_devices WHERE case_id = c.id), "                             \
+    "(SELECT count(*) FROM case_devices WHERE case_id = c.id AND state = 'active'), "        \
+    "(SELECT count(*) FROM outbox WHERE case_id = c.id AND state = 'pending'), "             \
+    "(SELECT count(*) FROM outbox WHERE case_id = c.id AND state = 'sent'), "                \
+    "(SELECT count(*) FROM outbox WHERE case_id = c.id AND state = 'failed'), "              \
+    "(SELECT count(*) FROM case_events WHERE case_id = c.id AND to_state = 'escalated' AND "   \
+    "transition)"
+#define OUTBOX_COLUMNS                                                                         \
+    "id, idem_key, case_id, level, route, destination, state, attempts, next_attempt_at, "    \
+    "created_at, sent_at, last_error"
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -228,9 +329,43 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_EVIDENCE_GET] = "SELECT e.reporter_id, e.reports, e.first_seen, e.last_seen, e.mass, "
                        "e.mass_at, e.categories, r.name, r.trust, r.org FROM evidence e "
                        "JOIN reporters r ON r.id = e.reporter_id WHERE e.ip = ?1",
-    [S_REPORT_RECENT] = "SELECT p.time, p.categories, p.port, r.name, p.evidence, p.source "
+    [S_REPORT_RECENT] = "SELECT p.time, p.categories, p.port, r.name, p.evidence, p.source, "
+                        "p.controller, p.target, p.family "
                         "FROM reports p JOIN reporters r ON r.id = p.reporter_id "
                         "WHERE p.ip = ?1 ORDER BY p.time DESC LIMIT ?2",
+    [S_CASE_INSERT] = "INSERT INTO cases (contact, level_contact, scope, asn, state, level, "
+                      "notices, created_at, sent_at, level_sent_at, due_at, updated_at, reason) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?8, ?12) RETURNING id",
+    [S_CASE_SET_TOKEN] = "UPDATE cases SET ack_token = ?2 WHERE id = ?1",
+    [S_CASE_GET] = "SELECT " CASE_COLUMNS " FROM cases c WHERE c.id = ?1",
+    [S_CASE_ACTIVE] = "SELECT " CASE_COLUMNS " FROM cases c WHERE c.contact = ?1 AND "
+                      "c.state <> 'closed'",
+    [S_CASE_LATEST] = "SELECT " CASE_COLUMNS " FROM cases c WHERE c.contact = ?1 "
+                      "ORDER BY c.id DESC LIMIT 1",
+    [S_CASE_UPDATE] = "UPDATE cases SET level = ?2, level_contact = ?3, notices = ?4, asn = ?5, "
+                      "sent_at = ?6, level_sent_at = ?7, due_at = ?8, reason = ?9, "
+                      "updated_at = ?10 WHERE id = ?1",
+    [S_CASE_SET_STATE] = "UPDATE cases SET state = ?2, acked_at = ?3, remediated_at = ?4, "
+                         "closed_at = ?5, updated_at = ?6 WHERE id = ?1",
+    [S_EVENT_INSERT] = "INSERT INTO case_events (case_id, time, from_state, to_state, actor, "
+                       "note, transition) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_CDEV_PUT] = "INSERT OR REPLACE INTO case_devices (case_id, ip, listing, state, added_at, "
+                   "seen_at, fixed_at, fixed_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_CDEV_FIND] = "SELECT cd.case_id, cd.ip, cd.listing, cd.state, cd.added_at, cd.seen_at, "
+                    "cd.fixed_at, cd.fixed_by, (SELECT max(last_seen) FROM evidence e WHERE "
+                    "e.ip = cd.ip), c.state FROM case_devices cd INDEXED BY case_devices_ip "
+                    "JOIN cases c ON c.id = cd.case_id WHERE cd.ip = ?1 AND c.contact = ?2 "
+                    "ORDER BY cd.case_id DESC LIMIT 1",
+    [S_OUTBOX_PUT] = "INSERT INTO outbox (idem_key, case_id, level, route, destination, "
+                     "payload, next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                     "?8) RETURNING id",
+    [S_OUTBOX_GET] = "SELECT " OUTBOX_COLUMNS ", payload FROM outbox WHERE id = ?1",
+    [S_OUTBOX_CLAIM] = "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?3 "
+                       "WHERE id = ?1 AND state = 'pending' AND next_attempt_at <= ?2",
+    [S_OUTBOX_MARK] = "UPDATE outbox SET state = ?2, next_attempt_at = ?3, last_error = ?4, "
+                      "sent_at = ?5 WHERE id = ?1",
+    [S_SECRET_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [S_SECRET_PUT] = "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)",
 };
 
 struct sq_store {
@@ -899,8 +1034,12 @@ static int load_reporters(struct sq_store *s, struct reporter_map *m)
     return rc == SQLITE_DONE ? BW_OK : map_rc(rc);
 }
 
-/* Walks evidence (of devices, or of networks) in key order, grouped per device or network. */
-static int walk(struct bw_store *st, bool networks, int64_t since_s, bw_evidence_cb cb, void *ctx)
+enum walk_kind { WALK_DEVICES, WALK_NETWORKS, WALK_BY_CONTACT, WALK_ONE_CONTACT };
+
+/* Walks evidence (of devices, or of networks) in key order, grouped per device or network;
+ * by contact, devices come in (contact, address) order (the devices_contact index). */
+static int walk(struct bw_store *st, enum walk_kind kind, const char *contact, int64_t since_s,
+                bw_evidence_cb cb, void *ctx)
 {
     static const char device_sql[] =
         "SELECT e.ip, 128, e.reporter_id, e.reports, e.first_seen, e.last_seen, e.mass, "
@@ -909,6 +1048,19 @@ static int walk(struct bw_store *st, bool networks, int64_t since_s, bw_evidence
     static const char network_sql[] =
         "SELECT prefix, len, reporter_id, reports, first_seen, last_seen, mass, mass_at, "
         "categories FROM networks ORDER BY prefix, len";
+    static const char by_contact_sql[] =
+        "SELECT e.ip, 128, e.reporter_id, e.reports, e.first_seen, e.last_seen, e.mass, "
+        "e.mass_at, e.categories, d.created_at, " ENRICH_COLUMNS_D " FROM devices d "
+        "INDEXED BY devices_contact JOIN evidence e ON e.ip = d.ip WHERE d.contact IS NOT NULL "
+        "AND d.contact <> '' ORDER BY d.contact, d.ip";
+    static const char one_contact_sql[] =
+        "SELECT e.ip, 128, e.reporter_id, e.reports, e.first_seen, e.last_seen, e.mass, "
+        "e.mass_at, e.categories, d.created_at, " ENRICH_COLUMNS_D " FROM devices d "
+        "INDEXED BY devices_contact JOIN evidence e ON e.ip = d.ip WHERE d.contact = ?1 "
+        "ORDER BY d.contact, d.ip";
+    static const char *const sql[] = { device_sql, network_sql, by_contact_sql,
+                                       one_contact_sql };
+    bool networks = kind == WALK_NETWORKS;
     struct sq_store *s = sq(st);
     struct reporter_map m = { 0 };
     struct ev_list l = { 0 };
@@ -920,11 +1072,12 @@ static int walk(struct bw_store *st, bool networks, int64_t since_s, bw_evidence
 
     if (rc != BW_OK)
         return rc;
-    if (sqlite3_prepare_v2(s->db, networks ? network_sql : device_sql, -1, &stmt, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_prepare_v2(s->db, sql[kind], -1, &stmt, NULL) != SQLITE_OK) {
         free(m.r);
         return BW_EBACKEND;
     }
+    if (kind == WALK_ONE_CONTACT)
+        sqlite3_bind_text(stmt, 1, contact, -1, SQLITE_TRANSIENT);
     for (;;) {
         struct bw_evidence e = { 0 };
         int step = sqlite3_step(stmt);
@@ -982,12 +1135,19 @@ static int walk(struct bw_store *st, bool networks, int64_t since_s, bw_evidence
 
 static int sq_device_walk(struct bw_store *st, int64_t since_s, bw_evidence_cb cb, void *ctx)
 {
-    return walk(st, false, since_s, cb, ctx);
+    return walk(st, WALK_DEVICES, NULL, since_s, cb, ctx);
 }
 
 static int sq_network_walk(struct bw_store *st, int64_t since_s, bw_evidence_cb cb, void *ctx)
 {
-    return walk(st, true, since_s, cb, ctx);
+    return walk(st, WALK_NETWORKS, NULL, since_s, cb, ctx);
+}
+
+static int sq_device_walk_contact(struct bw_store *st, const char *contact, int64_t since_s,
+                                  bw_evidence_cb cb, void *ctx)
+{
+    return walk(st, contact != NULL ? WALK_ONE_CONTACT : WALK_BY_CONTACT, contact, since_s, cb,
+                ctx);
 }
 
 static int sq_report_recent(struct bw_store *st, const struct bw_addr *a, size_t limit,
@@ -1006,6 +1166,9 @@ static int sq_report_recent(struct bw_store *st, const struct bw_addr *a, size_t
             .reporter = col_text(stmt, 3),
             .evidence = (const char *)sqlite3_column_text(stmt, 4),
             .source = col_text(stmt, 5),
+            .controller = (const char *)sqlite3_column_text(stmt, 6),
+            .target = (const char *)sqlite3_column_text(stmt, 7),
+            .family = (const char *)sqlite3_column_text(stmt, 8),
         };
         int crc = cb(ctx, &r);
 
@@ -1413,6 +1576,703 @@ static int sq_allow_list(struct bw_store *st, bw_allow_cb cb, void *ctx)
     return rc == SQLITE_DONE ? BW_OK : map_rc(rc);
 }
 
+/* ---- cases ---- */
+
+static const char *const listing_names[] = { "new", "still" };
+static const char *const cdev_state_names[] = { "active", "fixed", "remediated" };
+static const char *const outbox_state_names[] = { "pending", "sent", "failed" };
+
+static int text_index(const char *const *names, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(names[i], s) == 0)
+            return (int)i;
+    }
+    return 0; /* the CHECK constraints keep other values out */
+}
+
+/* A savepoint around a multi-statement write, so it is atomic inside or outside a caller's
+ * transaction. */
+static int sp_begin(struct sq_store *s)
+{
+    return exec_sql(s, "SAVEPOINT bw_case", NULL);
+}
+
+static int sp_end(struct sq_store *s, int rc)
+{
+    if (rc != BW_OK) {
+        sqlite3_exec(s->db, "ROLLBACK TO bw_case; RELEASE bw_case;", NULL, NULL, NULL);
+        return rc;
+    }
+    return exec_sql(s, "RELEASE bw_case", NULL);
+}
+
+static void read_case(sqlite3_stmt *stmt, struct bw_case *c)
+{
+    int st;
+
+    memset(c, 0, sizeof(*c));
+    c->id = sqlite3_column_int64(stmt, 0);
+    copy_col(c->contact, sizeof(c->contact), stmt, 1);
+    copy_col(c->level_contact, sizeof(c->level_contact), stmt, 2);
+    copy_col(c->scope, sizeof(c->scope), stmt, 3);
+    c->asn = (uint32_t)sqlite3_column_int64(stmt, 4);
+    st = bw_store__state_from_text(col_text(stmt, 5));
+    c->state = st >= 0 ? (enum bw_case_state)st : BW_CASE_PENDING;
+    c->level = sqlite3_column_int(stmt, 6);
+    c->notices = sqlite3_column_int(stmt, 7);
+    c->created_s = sqlite3_column_int64(stmt, 8);
+    c->sent_s = sqlite3_column_int64(stmt, 9);
+    c->level_sent_s = sqlite3_column_int64(stmt, 10);
+    c->due_s = sqlite3_column_int64(stmt, 11);
+    c->acked_s = sqlite3_column_int64(stmt, 12);
+    c->remediated_s = sqlite3_column_int64(stmt, 13);
+    c->closed_s = sqlite3_column_int64(stmt, 14);
+    c->updated_s = sqlite3_column_int64(stmt, 15);
+    copy_col(c->ack_token, sizeof(c->ack_token), stmt, 16);
+    copy_col(c->reason, sizeof(c->reason), stmt, 17);
+    c->n_devices = (uint32_t)sqlite3_column_int64(stmt, 18);
+    c->n_active = (uint32_t)sqlite3_column_int64(stmt, 19);
+    c->n_pending = (uint32_t)sqlite3_column_int64(stmt, 20);
+    c->n_sent = (uint32_t)sqlite3_column_int64(stmt, 21);
+    c->n_failed = (uint32_t)sqlite3_column_int64(stmt, 22);
+    c->n_escalations = (uint32_t)sqlite3_column_int64(stmt, 23);
+}
+
+/* Steps a prepared statement that yields at most one case. */
+static int case_one(sqlite3_stmt *stmt, struct bw_case *out)
+{
+    int rc = sqlite3_step(stmt);
+
+    if (rc == SQLITE_ROW) {
+        read_case(stmt, out);
+        rc = BW_OK;
+    } else {
+        rc = rc == SQLITE_DONE ? BW_ENOTFOUND : map_rc(rc);
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return rc;
+}
+
+static int event_insert(struct sq_store *s, int64_t id, int64_t now_s, const char *from,
+                        const char *to, const char *actor, const char *note, bool transition)
+{
+    sqlite3_stmt *stmt = prep(s, S_EVENT_INSERT);
+
+    sqlite3_bind_int(stmt, 7, transition);
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int64(stmt, 2, now_s);
+    sqlite3_bind_text(stmt, 3, from, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, to, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 5, actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 6, note, -1, SQLITE_STATIC);
+    return step_done(stmt);
+}
+
+static int sq_secret(struct bw_store *st, const char *name, uint8_t out[32]);
+
+static int sq_case_create(struct bw_store *st, struct bw_case *c, const char *actor,
+                          const char *note, int64_t now_s)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = prep(s, S_CASE_INSERT);
+    uint8_t secret[32];
+    char token[65];
+    int64_t id = 0;
+    int rc = sp_begin(s);
+
+    if (rc != BW_OK)
+        return rc;
+    if ((unsigned)c->state >= BW_CASE_STATE_COUNT)
+        return sp_end(s, BW_EINVAL);
+    sqlite3_bind_text(stmt, 1, c->contact, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, c->level_contact[0] ? c->level_contact : c->contact, -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, c->scope, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 4, c->asn);
+    sqlite3_bind_text(stmt, 5, bw_case_state_name(c->state), -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 6, c->level);
+    sqlite3_bind_int(stmt, 7, c->notices);
+    sqlite3_bind_int64(stmt, 8, now_s);
+    sqlite3_bind_int64(stmt, 9, c->sent_s);
+    sqlite3_bind_int64(stmt, 10, c->level_sent_s);
+    sqlite3_bind_int64(stmt, 11, c->due_s);
+    sqlite3_bind_text(stmt, 12, c->reason, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        id = sqlite3_column_int64(stmt, 0);
+        rc = BW_OK;
+    } else {
+        rc = map_rc(rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (rc == BW_OK)
+        rc = sq_secret(st, "ack", secret);
+    if (rc == BW_OK) {
+        bw_store__ack_token(secret, id, token);
+        sodium_memzero(secret, sizeof(secret));
+        stmt = prep(s, S_CASE_SET_TOKEN);
+        sqlite3_bind_int64(stmt, 1, id);
+        sqlite3_bind_text(stmt, 2, token, -1, SQLITE_STATIC);
+        rc = step_done(stmt);
+    }
+    if (rc == BW_OK)
+        rc = event_insert(s, id, now_s, "", bw_case_state_name(c->state), actor ? actor : "",
+                          note ? note : "", true);
+    rc = sp_end(s, rc);
+    if (rc != BW_OK)
+        return rc;
+    c->id = id;
+    if (c->level_contact[0] == '\0')
+        snprintf(c->level_contact, sizeof(c->level_contact), "%s", c->contact);
+    snprintf(c->ack_token, sizeof(c->ack_token), "%s", token);
+    c->created_s = now_s;
+    c->updated_s = now_s;
+    return BW_OK;
+}
+
+static int sq_case_get(struct bw_store *st, int64_t id, struct bw_case *out)
+{
+    sqlite3_stmt *stmt = prep(sq(st), S_CASE_GET);
+
+    sqlite3_bind_int64(stmt, 1, id);
+    return case_one(stmt, out);
+}
+
+static int sq_case_find(struct bw_store *st, const char *contact, bool active_only,
+                        struct bw_case *out)
+{
+    sqlite3_stmt *stmt = prep(sq(st), active_only ? S_CASE_ACTIVE : S_CASE_LATEST);
+
+    sqlite3_bind_text(stmt, 1, contact, -1, SQLITE_STATIC);
+    return case_one(stmt, out);
+}
+
+static int sq_case_update(struct bw_store *st, const struct bw_case *c, int64_t now_s)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = prep(s, S_CASE_UPDATE);
+    int rc;
+
+    sqlite3_bind_int64(stmt, 1, c->id);
+    sqlite3_bind_int(stmt, 2, c->level);
+    sqlite3_bind_text(stmt, 3, c->level_contact, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 4, c->notices);
+    sqlite3_bind_int64(stmt, 5, c->asn);
+    sqlite3_bind_int64(stmt, 6, c->sent_s);
+    sqlite3_bind_int64(stmt, 7, c->level_sent_s);
+    sqlite3_bind_int64(stmt, 8, c->due_s);
+    sqlite3_bind_text(stmt, 9, c->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 10, now_s);
+    rc = step_done(stmt);
+    if (rc == BW_OK && sqlite3_changes(s->db) == 0)
+        rc = BW_ENOTFOUND;
+    return rc;
+}
+
+static int sq_case_transition(struct bw_store *st, int64_t id, enum bw_case_state to,
+                              const char *actor, const char *note, int64_t now_s)
+{
+    struct sq_store *s = sq(st);
+    struct bw_case c;
+    sqlite3_stmt *stmt;
+    enum bw_case_state from;
+    int rc = sp_begin(s);
+
+    if (rc != BW_OK)
+        return rc;
+    rc = sq_case_get(st, id, &c);
+    if (rc != BW_OK)
+        return sp_end(s, rc);
+    from = c.state;
+    if (!bw_case_transition_allowed(from, to))
+        return sp_end(s, BW_ECONFLICT);
+    switch (to) {
+    case BW_CASE_ACKNOWLEDGED: c.acked_s = now_s; break;
+    case BW_CASE_REMEDIATED: c.remediated_s = now_s; break;
+    case BW_CASE_CLOSED: c.closed_s = now_s; break;
+    case BW_CASE_OPEN: c.closed_s = 0; break; /* delivered, or reopened */
+    default: break;
+    }
+    stmt = prep(s, S_CASE_SET_STATE);
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_text(stmt, 2, bw_case_state_name(to), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, c.acked_s);
+    sqlite3_bind_int64(stmt, 4, c.remediated_s);
+    sqlite3_bind_int64(stmt, 5, c.closed_s);
+    sqlite3_bind_int64(stmt, 6, now_s);
+    rc = step_done(stmt);
+    if (rc == BW_OK)
+        rc = event_insert(s, id, now_s, bw_case_state_name(from), bw_case_state_name(to), actor,
+                          note, true);
+    return sp_end(s, rc);
+}
+
+static int sq_case_note(struct bw_store *st, int64_t id, const char *actor, const char *note,
+                        int64_t now_s)
+{
+    struct bw_case c;
+    int rc = sq_case_get(st, id, &c);
+
+    if (rc != BW_OK)
+        return rc;
+    return event_insert(sq(st), id, now_s, bw_case_state_name(c.state),
+                        bw_case_state_name(c.state), actor, note, false);
+}
+
+static int sq_case_list(struct bw_store *st, const struct bw_case_filter *f, bw_case_cb cb,
+                        void *ctx)
+{
+    struct sq_store *s = sq(st);
+    struct bw_buf sql;
+    sqlite3_stmt *stmt;
+    int rc = BW_OK;
+
+    bw_buf_init(&sql, 0);
+    if (bw_buf_printf(&sql, "SELECT " CASE_COLUMNS " FROM cases c WHERE 1") != BW_OK)
+        bw_panic("store: out of memory");
+    if (f->states != 0) {
+        const char *sep = " AND c.state IN (";
+
+        for (int i = 0; i < BW_CASE_STATE_COUNT; i++) {
+            if (!(f->states & (1u << i)))
+                continue;
+            /* the names are our constants, not input */
+            if (bw_buf_printf(&sql, "%s'%s'", sep, bw_case_state_name((enum bw_case_state)i)) !=
+                BW_OK)
+                bw_panic("store: out of memory");
+            sep = ", ";
+        }
+        if (bw_buf_printf(&sql, "%s", sep[0] == ',' ? ")" : " AND 0") != BW_OK)
+            bw_panic("store: out of memory");
+    }
+    if ((f->contact != NULL && bw_buf_printf(&sql, " AND c.contact = ?1") != BW_OK) ||
+        (f->due_before_s > 0 &&
+         bw_buf_printf(&sql, " AND c.due_at > 0 AND c.due_at <= ?2") != BW_OK) ||
+        bw_buf_printf(&sql, " ORDER BY c.id") != BW_OK)
+        bw_panic("store: out of memory");
+    if (sqlite3_prepare_v2(s->db, sql.data, -1, &stmt, NULL) != SQLITE_OK) {
+        bw_buf_cleanup(&sql);
+        return BW_EBACKEND;
+    }
+    bw_buf_cleanup(&sql);
+    if (f->contact != NULL)
+        sqlite3_bind_text(stmt, 1, f->contact, -1, SQLITE_STATIC);
+    if (f->due_before_s > 0)
+        sqlite3_bind_int64(stmt, 2, f->due_before_s);
+    for (;;) {
+        struct bw_case c;
+        int step = sqlite3_step(stmt);
+
+        if (step != SQLITE_ROW) {
+            rc = step == SQLITE_DONE ? BW_OK : map_rc(step);
+            break;
+        }
+        read_case(stmt, &c);
+        rc = cb(ctx, &c);
+        if (rc != 0)
+            break;
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+static int sq_case_events(struct bw_store *st, int64_t id, bw_case_event_cb cb, void *ctx)
+{
+    sqlite3_stmt *stmt;
+    int rc = BW_OK;
+
+    if (sqlite3_prepare_v2(sq(st)->db, "SELECT case_id, time, from_state, to_state, actor, note, "
+                                       "transition FROM case_events WHERE case_id = ?1 "
+                                       "ORDER BY id",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return BW_EBACKEND;
+    sqlite3_bind_int64(stmt, 1, id);
+    for (;;) {
+        int step = sqlite3_step(stmt);
+        int to;
+
+        if (step != SQLITE_ROW) {
+            rc = step == SQLITE_DONE ? BW_OK : map_rc(step);
+            break;
+        }
+        to = bw_store__state_from_text(col_text(stmt, 3));
+        struct bw_case_event e = {
+            .case_id = sqlite3_column_int64(stmt, 0),
+            .time_s = sqlite3_column_int64(stmt, 1),
+            .from = bw_store__state_from_text(col_text(stmt, 2)),
+            .to = to >= 0 ? (enum bw_case_state)to : BW_CASE_PENDING,
+            .actor = col_text(stmt, 4),
+            .note = col_text(stmt, 5),
+            .is_note = sqlite3_column_int(stmt, 6) == 0,
+        };
+        rc = cb(ctx, &e);
+        if (rc != 0)
+            break;
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+static int sq_case_device_put(struct bw_store *st, const struct bw_case_device *d)
+{
+    sqlite3_stmt *stmt = prep(sq(st), S_CDEV_PUT);
+
+    if ((unsigned)d->listing > BW_LISTING_STILL || (unsigned)d->state > BW_CDEV_REMEDIATED)
+        return BW_EINVAL;
+    sqlite3_bind_int64(stmt, 1, d->case_id);
+    bind_addr(stmt, 2, &d->addr);
+    sqlite3_bind_text(stmt, 3, listing_names[d->listing], -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, cdev_state_names[d->state], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 5, d->added_s);
+    sqlite3_bind_int64(stmt, 6, d->seen_s);
+    sqlite3_bind_int64(stmt, 7, d->fixed_s);
+    sqlite3_bind_text(stmt, 8, d->fixed_by, -1, SQLITE_STATIC);
+    return step_done(stmt);
+}
+
+/* Columns: case_id, ip, listing, state, added_at, seen_at, fixed_at, fixed_by, last report. */
+static bool read_case_device(sqlite3_stmt *stmt, struct bw_case_device *d)
+{
+    memset(d, 0, sizeof(*d));
+    if (sqlite3_column_bytes(stmt, 1) != 16)
+        return false;
+    d->case_id = sqlite3_column_int64(stmt, 0);
+    memcpy(d->addr.b, sqlite3_column_blob(stmt, 1), 16);
+    d->listing = (enum bw_case_listing)text_index(listing_names, 2, col_text(stmt, 2));
+    d->state = (enum bw_case_dev_state)text_index(cdev_state_names, 3, col_text(stmt, 3));
+    d->added_s = sqlite3_column_int64(stmt, 4);
+    d->seen_s = sqlite3_column_int64(stmt, 5);
+    d->fixed_s = sqlite3_column_int64(stmt, 6);
+    copy_col(d->fixed_by, sizeof(d->fixed_by), stmt, 7);
+    d->last_report_s = sqlite3_column_int64(stmt, 8);
+    return true;
+}
+
+static int sq_case_devices(struct bw_store *st, int64_t case_id, bw_case_device_cb cb, void *ctx)
+{
+    sqlite3_stmt *stmt;
+    int rc = BW_OK;
+
+    if (sqlite3_prepare_v2(sq(st)->db,
+                           "SELECT case_id, ip, listing, state, added_at, seen_at, fixed_at, "
+                           "fixed_by, (SELECT max(last_seen) FROM evidence e WHERE e.ip = cd.ip) "
+                           "FROM case_devices cd WHERE case_id = ?1 ORDER BY ip",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return BW_EBACKEND;
+    sqlite3_bind_int64(stmt, 1, case_id);
+    for (;;) {
+        struct bw_case_device d;
+        int step = sqlite3_step(stmt);
+
+        if (step != SQLITE_ROW) {
+            rc = step == SQLITE_DONE ? BW_OK : map_rc(step);
+            break;
+        }
+        if (!read_case_device(stmt, &d))
+            continue;
+        rc = cb(ctx, &d);
+        if (rc != 0)
+            break;
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+static int sq_case_device_find(struct bw_store *st, const char *contact, const struct bw_addr *a,
+                               struct bw_case_device *out, enum bw_case_state *case_state)
+{
+    sqlite3_stmt *stmt = prep(sq(st), S_CDEV_FIND);
+    int rc;
+
+    bind_addr(stmt, 1, a);
+    sqlite3_bind_text(stmt, 2, contact, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        int cs = bw_store__state_from_text(col_text(stmt, 9));
+
+        rc = read_case_device(stmt, out) ? BW_OK : BW_ENOTFOUND;
+        if (case_state != NULL)
+            *case_state = cs >= 0 ? (enum bw_case_state)cs : BW_CASE_PENDING;
+    } else {
+        rc = rc == SQLITE_DONE ? BW_ENOTFOUND : map_rc(rc);
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return rc;
+}
+
+static int sq_case_stats(struct bw_store *st, bool by_asn, int64_t now_s, bw_case_stats_cb cb,
+                         void *ctx)
+{
+    static const char sql_fmt[] =
+        "SELECT %s, count(*), sum(c.state <> 'closed'), "
+        "sum(c.state IN ('pending', 'open', 'escalated', 'overdue') AND c.due_at > 0 AND "
+        "c.due_at <= ?1), "
+        "sum((SELECT count(*) FROM case_events ev WHERE ev.case_id = c.id AND "
+        "ev.to_state = 'escalated' AND ev.transition)), "
+        "sum(c.acked_at > 0), sum(c.remediated_at > 0), "
+        "avg(CASE WHEN c.acked_at > 0 THEN c.acked_at - CASE WHEN c.sent_at > 0 AND "
+        "c.sent_at <= c.acked_at THEN c.sent_at ELSE c.created_at END END), "
+        "avg(CASE WHEN c.remediated_at > 0 THEN c.remediated_at - c.created_at END) "
+        "FROM cases c GROUP BY 1 ORDER BY 1";
+    char sql[sizeof(sql_fmt) + 32];
+    sqlite3_stmt *stmt;
+    int rc = BW_OK;
+
+    snprintf(sql, sizeof(sql), sql_fmt, by_asn ? "c.asn" : "c.contact");
+    if (sqlite3_prepare_v2(sq(st)->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+        return BW_EBACKEND;
+    sqlite3_bind_int64(stmt, 1, now_s);
+    for (;;) {
+        char key[64];
+        int step = sqlite3_step(stmt);
+
+        if (step != SQLITE_ROW) {
+            rc = step == SQLITE_DONE ? BW_OK : map_rc(step);
+            break;
+        }
+        if (by_asn)
+            snprintf(key, sizeof(key), "AS%lld", (long long)sqlite3_column_int64(stmt, 0));
+        else
+            copy_col(key, sizeof(key), stmt, 0);
+        struct bw_case_stats cs = {
+            .key = key,
+            .cases = (uint64_t)sqlite3_column_int64(stmt, 1),
+            .open = (uint64_t)sqlite3_column_int64(stmt, 2),
+            .overdue = (uint64_t)sqlite3_column_int64(stmt, 3),
+            .escalations = (uint64_t)sqlite3_column_int64(stmt, 4),
+            .acknowledged = (uint64_t)sqlite3_column_int64(stmt, 5),
+            .remediated = (uint64_t)sqlite3_column_int64(stmt, 6),
+            .ack_mean_s = sqlite3_column_type(stmt, 7) == SQLITE_NULL
+                              ? -1
+                              : sqlite3_column_double(stmt, 7),
+            .remediate_mean_s = sqlite3_column_type(stmt, 8) == SQLITE_NULL
+                                    ? -1
+                                    : sqlite3_column_double(stmt, 8),
+        };
+        rc = cb(ctx, &cs);
+        if (rc != 0)
+            break;
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* ---- outbox ---- */
+
+static int sq_outbox_put(struct bw_store *st, struct bw_outbox_msg *m)
+{
+    sqlite3_stmt *stmt = prep(sq(st), S_OUTBOX_PUT);
+    int rc;
+
+    sqlite3_bind_text(stmt, 1, m->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, m->case_id);
+    sqlite3_bind_int(stmt, 3, m->level);
+    sqlite3_bind_text(stmt, 4, m->route, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 5, m->dest, -1, SQLITE_STATIC);
+    sqlite3_bind_blob64(stmt, 6, m->payload != NULL ? m->payload : "", m->payload_len,
+                        SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 7, m->next_s);
+    sqlite3_bind_int64(stmt, 8, m->created_s);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        m->id = sqlite3_column_int64(stmt, 0);
+        rc = BW_OK;
+    } else {
+        rc = map_rc(rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return rc;
+}
+
+static int sq_outbox_due(struct bw_store *st, int64_t now_s, const char *contact,
+                         int64_t after_id, int64_t *ids, size_t max, size_t *n)
+{
+    static const char all_sql[] =
+        "SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1 AND id > ?2 "
+        "ORDER BY id LIMIT ?3";
+    static const char one_sql[] =
+        "SELECT o.id FROM outbox o JOIN cases c ON c.id = o.case_id WHERE o.state = 'pending' "
+        "AND o.next_attempt_at <= ?1 AND o.id > ?2 AND c.contact = ?4 ORDER BY o.id LIMIT ?3";
+    sqlite3_stmt *stmt;
+    size_t k = 0;
+    int rc;
+
+    if (sqlite3_prepare_v2(sq(st)->db, contact != NULL ? one_sql : all_sql, -1, &stmt, NULL) !=
+        SQLITE_OK)
+        return BW_EBACKEND;
+    sqlite3_bind_int64(stmt, 1, now_s);
+    sqlite3_bind_int64(stmt, 2, after_id);
+    sqlite3_bind_int64(stmt, 3, (int64_t)max);
+    if (contact != NULL)
+        sqlite3_bind_text(stmt, 4, contact, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && k < max)
+        ids[k++] = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return map_rc(rc);
+    *n = k;
+    return BW_OK;
+}
+
+static void read_outbox(sqlite3_stmt *stmt, struct bw_outbox_msg *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->id = sqlite3_column_int64(stmt, 0);
+    copy_col(m->key, sizeof(m->key), stmt, 1);
+    m->case_id = sqlite3_column_int64(stmt, 2);
+    m->level = sqlite3_column_int(stmt, 3);
+    copy_col(m->route, sizeof(m->route), stmt, 4);
+    copy_col(m->dest, sizeof(m->dest), stmt, 5);
+    m->state = (enum bw_outbox_state)text_index(outbox_state_names, 3, col_text(stmt, 6));
+    m->attempts = (unsigned)sqlite3_column_int64(stmt, 7);
+    m->next_s = sqlite3_column_int64(stmt, 8);
+    m->created_s = sqlite3_column_int64(stmt, 9);
+    m->sent_s = sqlite3_column_int64(stmt, 10);
+    copy_col(m->error, sizeof(m->error), stmt, 11);
+}
+
+static int sq_outbox_get(struct bw_store *st, int64_t id, struct bw_outbox_msg *out,
+                         struct bw_buf *payload)
+{
+    sqlite3_stmt *stmt = prep(sq(st), S_OUTBOX_GET);
+    int rc;
+
+    sqlite3_bind_int64(stmt, 1, id);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        const void *p = sqlite3_column_blob(stmt, 12);
+        size_t len = (size_t)sqlite3_column_bytes(stmt, 12);
+
+        read_outbox(stmt, out);
+        bw_buf_reset(payload);
+        rc = len > 0 ? bw_buf_append(payload, p, len) : BW_OK;
+        out->payload = payload->data;
+        out->payload_len = payload->len;
+    } else {
+        rc = rc == SQLITE_DONE ? BW_ENOTFOUND : map_rc(rc);
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return rc;
+}
+
+static int sq_outbox_claim(struct bw_store *st, int64_t id, int64_t now_s, int64_t lease_s,
+                           bool *claimed)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = prep(s, S_OUTBOX_CLAIM);
+    int rc;
+
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int64(stmt, 2, now_s);
+    sqlite3_bind_int64(stmt, 3, now_s + lease_s);
+    rc = step_done(stmt);
+    if (rc == BW_OK)
+        *claimed = sqlite3_changes(s->db) > 0;
+    return rc;
+}
+
+static int sq_outbox_mark(struct bw_store *st, int64_t id, enum bw_outbox_state state,
+                          int64_t next_s, const char *error, int64_t sent_s)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = prep(s, S_OUTBOX_MARK);
+    int rc;
+
+    if ((unsigned)state > BW_OUTBOX_FAILED)
+        return BW_EINVAL;
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_text(stmt, 2, outbox_state_names[state], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, next_s);
+    sqlite3_bind_text(stmt, 4, error, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 5, sent_s);
+    rc = step_done(stmt);
+    if (rc == BW_OK && sqlite3_changes(s->db) == 0)
+        rc = BW_ENOTFOUND;
+    return rc;
+}
+
+static int sq_outbox_list(struct bw_store *st, int64_t case_id, bw_outbox_cb cb, void *ctx)
+{
+    sqlite3_stmt *stmt;
+    int rc = BW_OK;
+
+    if (sqlite3_prepare_v2(sq(st)->db, "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE ?1 = 0 OR "
+                                       "case_id = ?1 ORDER BY id", -1, &stmt, NULL) != SQLITE_OK)
+        return BW_EBACKEND;
+    sqlite3_bind_int64(stmt, 1, case_id);
+    for (;;) {
+        struct bw_outbox_msg m;
+        int step = sqlite3_step(stmt);
+
+        if (step != SQLITE_ROW) {
+            rc = step == SQLITE_DONE ? BW_OK : map_rc(step);
+            break;
+        }
+        read_outbox(stmt, &m);
+        rc = cb(ctx, &m);
+        if (rc != 0)
+            break;
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* Reads the named secret (64 hex digits in meta); BW_ENOTFOUND when absent. */
+static int secret_read(struct sq_store *s, const char *key, uint8_t out[32])
+{
+    sqlite3_stmt *stmt = prep(s, S_SECRET_GET);
+    int rc;
+
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        const char *hex = col_text(stmt, 0);
+        size_t bin_len = 0;
+
+        rc = sodium_hex2bin(out, 32, hex, strlen(hex), NULL, &bin_len, NULL) == 0 &&
+                     bin_len == 32
+                 ? BW_OK
+                 : BW_EBACKEND;
+    } else {
+        rc = rc == SQLITE_DONE ? BW_ENOTFOUND : map_rc(rc);
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return rc;
+}
+
+static int sq_secret(struct bw_store *st, const char *name, uint8_t out[32])
+{
+    struct sq_store *s = sq(st);
+    char key[96], hex[65];
+    uint8_t fresh[32];
+    sqlite3_stmt *stmt;
+    int rc;
+
+    snprintf(key, sizeof(key), "secret.%s", name);
+    rc = secret_read(s, key, out);
+    if (rc != BW_ENOTFOUND)
+        return rc;
+    if (sodium_init() < 0)
+        return BW_EBACKEND;
+    randombytes_buf(fresh, sizeof(fresh));
+    sodium_bin2hex(hex, sizeof(hex), fresh, sizeof(fresh));
+    sodium_memzero(fresh, sizeof(fresh));
+    stmt = prep(s, S_SECRET_PUT);
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, hex, -1, SQLITE_STATIC);
+    rc = step_done(stmt);
+    sodium_memzero(hex, sizeof(hex));
+    /* read back: whoever wrote first (another connection, maybe) wins */
+    return rc == BW_OK ? secret_read(s, key, out) : rc;
+}
+
 /* ---- delisting requests ---- */
 
 #define DELIST_COLUMNS                                                                         \
@@ -1606,4 +2466,24 @@ static const struct bw_store_ops sqlite_ops = {
     .delist_get = sq_delist_get,
     .delist_list = sq_delist_list,
     .delist_decide = sq_delist_decide,
+    .device_walk_contact = sq_device_walk_contact,
+    .case_create = sq_case_create,
+    .case_get = sq_case_get,
+    .case_find = sq_case_find,
+    .case_update = sq_case_update,
+    .case_transition = sq_case_transition,
+    .case_note = sq_case_note,
+    .case_list = sq_case_list,
+    .case_events = sq_case_events,
+    .case_device_put = sq_case_device_put,
+    .case_devices = sq_case_devices,
+    .case_device_find = sq_case_device_find,
+    .case_stats = sq_case_stats,
+    .outbox_put = sq_outbox_put,
+    .outbox_due = sq_outbox_due,
+    .outbox_get = sq_outbox_get,
+    .outbox_claim = sq_outbox_claim,
+    .outbox_mark = sq_outbox_mark,
+    .outbox_list = sq_outbox_list,
+    .secret = sq_secret,
 };

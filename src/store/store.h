@@ -164,6 +164,12 @@ BW_MUSTCHECK int bw_store_network_walk(struct bw_store *st, int64_t since_s, bw_
 BW_MUSTCHECK int bw_store_device_walk(struct bw_store *st, int64_t since_s, bw_evidence_cb cb,
                                       void *ctx);
 
+/* Every device that has a contact (the enrichment's contact column), in (contact, address)
+ * order, each with its evidence; only the devices of `contact` when it is not NULL. Otherwise
+ * like bw_store_device_walk. The notification cycle reads one contact's devices at a time. */
+BW_MUSTCHECK int bw_store_device_walk_contact(struct bw_store *st, const char *contact,
+                                              int64_t since_s, bw_evidence_cb cb, void *ctx);
+
 /* Recent reports on one device, newest first (for lookups). A callback returning non-zero
  * stops the walk and that value is returned. */
 struct bw_stored_report {
@@ -171,8 +177,11 @@ struct bw_stored_report {
     bw_catmask cats;
     uint16_t port;
     const char *reporter;
-    const char *evidence; /* may be NULL */
+    const char *evidence;   /* may be NULL */
     const char *source;
+    const char *controller; /* may be NULL: the controller the device talked to */
+    const char *target;     /* may be NULL: what it attacked */
+    const char *family;     /* may be NULL: malware family */
 };
 typedef int (*bw_report_cb)(void *ctx, const struct bw_stored_report *r);
 BW_MUSTCHECK int bw_store_report_recent(struct bw_store *st, const struct bw_addr *a,
@@ -237,6 +246,215 @@ struct bw_advisory_row {
 BW_MUSTCHECK int bw_store_advisory_put(struct bw_store *st, const struct bw_advisory_row *row);
 typedef int (*bw_advisory_cb)(void *ctx, const struct bw_advisory_row *row);
 BW_MUSTCHECK int bw_store_advisory_list(struct bw_store *st, bw_advisory_cb cb, void *ctx);
+
+/* ---- cases, their devices and events; the outbox (for notify/) ----
+ *
+ * A case is one contact's notification: the devices of its scope that were listed, who was
+ * told, when, and by when they must acknowledge. Its state moves only along these arrows,
+ * and bw_store_case_transition() records every move as an event (time, actor, note):
+ *
+ *   pending ----> open ----> escalated ---> overdue       (pending: no notice delivered yet;
+ *      |           |         |    ^  |          |          escalated -> escalated: the next
+ *      |           |         +----+  |          |          level up; overdue: due passed at
+ *      +-----------+---------+-------+----------+          the top of the chain)
+ *                            v
+ *                      acknowledged ----> remediated ----> closed ----> open (reopened: a
+ *                                                                            device came back)
+ *
+ * Every state but closed may also go straight to acknowledged (except remediated), remediated
+ * or closed. A contact has at most one case that is not closed. */
+
+enum bw_case_state {
+    BW_CASE_PENDING,
+    BW_CASE_OPEN,
+    BW_CASE_ESCALATED,
+    BW_CASE_OVERDUE,
+    BW_CASE_ACKNOWLEDGED,
+    BW_CASE_REMEDIATED,
+    BW_CASE_CLOSED,
+    BW_CASE_STATE_COUNT
+};
+const char *bw_case_state_name(enum bw_case_state s); /* "pending", "open", ...; never NULL */
+BW_MUSTCHECK int bw_case_state_parse(enum bw_case_state *out, const char *s); /* BW_EMALFORMED */
+/* Whether the diagram above allows from -> to. */
+bool bw_case_transition_allowed(enum bw_case_state from, enum bw_case_state to);
+
+struct bw_case {
+    int64_t id;
+    char contact[64];       /* the network's contact: whose case it is */
+    char level_contact[64]; /* who was told last: the contact at level 0, then its parents */
+    char scope[512];        /* the contact's scope when the case opened */
+    uint32_t asn;           /* ASN of most of its devices when it opened; 0 unknown */
+    enum bw_case_state state;
+    int level;              /* 0 = the network itself; n = the n-th escalation */
+    int notices;            /* notices queued so far (numbers the idempotency keys) */
+    int64_t created_s;
+    int64_t sent_s;         /* first notice delivered; 0 = not yet */
+    int64_t level_sent_s;   /* first notice of the current level delivered; 0 = not yet */
+    int64_t due_s;          /* acknowledge by; 0 = no deadline */
+    int64_t acked_s;        /* 0 = not yet (the latest acknowledgement) */
+    int64_t remediated_s;
+    int64_t closed_s;
+    int64_t updated_s;
+    char ack_token[65];     /* hex HMAC-SHA256 of the case id under the registry's secret */
+    char reason[256];       /* why delivery is pending or failed; "" = none */
+    /* Read-only: filled by get, active and list; writes ignore them. */
+    uint32_t n_devices;     /* devices in the case */
+    uint32_t n_active;      /* of them, neither fixed nor remediated */
+    uint32_t n_pending;     /* outbox messages pending, sent, failed */
+    uint32_t n_sent;
+    uint32_t n_failed;
+    uint32_t n_escalations; /* events into escalated */
+};
+
+/* Creates a case in c->state with c's fields; fills c->id, c->ack_token, created and updated
+ * times, and records the creation event ("" -> state) with actor and note. */
+BW_MUSTCHECK int bw_store_case_create(struct bw_store *st, struct bw_case *c, const char *actor,
+                                      const char *note, int64_t now_s);
+BW_MUSTCHECK int bw_store_case_get(struct bw_store *st, int64_t id,
+                                   struct bw_case *out); /* BW_ENOTFOUND */
+/* The contact's case that is not closed; BW_ENOTFOUND when none. */
+BW_MUSTCHECK int bw_store_case_active(struct bw_store *st, const char *contact,
+                                      struct bw_case *out);
+/* The contact's latest case, whatever its state; BW_ENOTFOUND when none. */
+BW_MUSTCHECK int bw_store_case_latest(struct bw_store *st, const char *contact,
+                                      struct bw_case *out);
+/* Writes the fields that change without a transition: level, level_contact, notices, asn,
+ * sent, level_sent, due and reason (not the state, nor the acknowledgement times). */
+BW_MUSTCHECK int bw_store_case_update(struct bw_store *st, const struct bw_case *c,
+                                      int64_t now_s);
+/* Moves case id to `to` when the diagram allows it (BW_ECONFLICT otherwise, BW_ENOTFOUND for
+ * no such case), sets the time of that state (acknowledged, remediated, closed; reopening
+ * clears the last two) and records the event. Use inside a transaction for atomicity with
+ * other writes, or alone. */
+BW_MUSTCHECK int bw_store_case_transition(struct bw_store *st, int64_t id,
+                                          enum bw_case_state to, const char *actor,
+                                          const char *note, int64_t now_s);
+/* Records an event that is not a transition (state -> same state): a notice queued, a device
+ * fixed, a delivery. */
+BW_MUSTCHECK int bw_store_case_note(struct bw_store *st, int64_t id, const char *actor,
+                                    const char *note, int64_t now_s);
+/* Whether token is case id's acknowledgement token (constant-time comparison); BW_ENOTFOUND
+ * when there is no such case. */
+BW_MUSTCHECK int bw_store_case_ack_check(struct bw_store *st, int64_t id, const char *token,
+                                         bool *valid);
+
+struct bw_case_filter {
+    unsigned states;        /* bits (1u << state); 0 = every state */
+    const char *contact;    /* NULL = every contact */
+    int64_t due_before_s;   /* > 0: only cases with a deadline at or before this */
+};
+typedef int (*bw_case_cb)(void *ctx, const struct bw_case *c);
+/* Cases matching f (NULL = all), in id order. A callback returning non-zero stops the walk
+ * and that value is returned. The callback may not write to the store. */
+BW_MUSTCHECK int bw_store_case_list(struct bw_store *st, const struct bw_case_filter *f,
+                                    bw_case_cb cb, void *ctx);
+
+struct bw_case_event {
+    int64_t case_id;
+    int64_t time_s;
+    int from;               /* enum bw_case_state, or -1 for the creation */
+    enum bw_case_state to;
+    const char *actor;      /* "botwatch", "operator", an API key's name, ... */
+    const char *note;       /* "" none */
+    bool is_note;           /* a note (bw_store_case_note), not a transition */
+};
+typedef int (*bw_case_event_cb)(void *ctx, const struct bw_case_event *e);
+/* A case's events, oldest first. */
+BW_MUSTCHECK int bw_store_case_events(struct bw_store *st, int64_t id, bw_case_event_cb cb,
+                                      void *ctx);
+
+enum bw_case_listing { BW_LISTING_NEW, BW_LISTING_STILL };
+enum bw_case_dev_state { BW_CDEV_ACTIVE, BW_CDEV_FIXED, BW_CDEV_REMEDIATED };
+const char *bw_case_dev_state_name(enum bw_case_dev_state s); /* "active", "fixed", ... */
+
+struct bw_case_device {
+    int64_t case_id;
+    struct bw_addr addr;
+    enum bw_case_listing listing; /* in the case's latest notice: newly or still listed */
+    enum bw_case_dev_state state;
+    int64_t added_s;              /* when it joined the case */
+    int64_t seen_s;               /* the last cycle that found it listed */
+    int64_t fixed_s;              /* fixed or remediated as of; 0 while active */
+    char fixed_by[64];            /* who said so ("botwatch" for a quiet period) */
+    int64_t last_report_s;        /* read-only: its latest report; 0 none */
+};
+/* Inserts or replaces the (case, address) row. */
+BW_MUSTCHECK int bw_store_case_device_put(struct bw_store *st, const struct bw_case_device *d);
+typedef int (*bw_case_device_cb)(void *ctx, const struct bw_case_device *d);
+/* A case's devices in address order. The callback may not write to the store. */
+BW_MUSTCHECK int bw_store_case_devices(struct bw_store *st, int64_t case_id,
+                                       bw_case_device_cb cb, void *ctx);
+/* The address's row in the latest of contact's cases that hold it (and that case's state);
+ * BW_ENOTFOUND when none does. */
+BW_MUSTCHECK int bw_store_case_device_find(struct bw_store *st, const char *contact,
+                                           const struct bw_addr *a, struct bw_case_device *out,
+                                           enum bw_case_state *case_state);
+
+/* Measures per contact or per ASN, from the cases (kept for the statistics that come later). */
+struct bw_case_stats {
+    const char *key;            /* the contact name, or "AS<n>" ("AS0" unknown) */
+    uint64_t cases;
+    uint64_t open;              /* not closed */
+    uint64_t overdue;           /* not acknowledged nor remediated, past their deadline */
+    uint64_t escalations;       /* escalation events */
+    uint64_t acknowledged;      /* ever acknowledged */
+    uint64_t remediated;        /* ever remediated */
+    double ack_mean_s;          /* mean first notice -> acknowledgement; < 0 none */
+    double remediate_mean_s;    /* mean opened -> remediated; < 0 none */
+};
+typedef int (*bw_case_stats_cb)(void *ctx, const struct bw_case_stats *s);
+/* One row per contact (by_asn false) or per ASN, in key order; overdue is judged at now_s. */
+BW_MUSTCHECK int bw_store_case_stats(struct bw_store *st, bool by_asn, int64_t now_s,
+                                     bw_case_stats_cb cb, void *ctx);
+
+enum bw_outbox_state { BW_OUTBOX_PENDING, BW_OUTBOX_SENT, BW_OUTBOX_FAILED };
+const char *bw_outbox_state_name(enum bw_outbox_state s);
+
+/* One message to deliver: written in the same transaction as the case change it tells of. */
+struct bw_outbox_msg {
+    int64_t id;
+    char key[160];           /* idempotency key: unique; also the Message-ID / Idempotency-Key */
+    int64_t case_id;
+    int level;               /* the case's level it was written for */
+    char route[8];           /* "email" or "webhook" */
+    char dest[256];          /* e-mail address or URL */
+    enum bw_outbox_state state;
+    unsigned attempts;       /* delivery attempts begun */
+    int64_t next_s;          /* next attempt at or after */
+    int64_t created_s;
+    int64_t sent_s;          /* accepted by the far side; 0 not yet */
+    char error[256];         /* the last failure; "" none */
+    const void *payload;     /* put: the bytes to send (borrowed); get: see bw_store_outbox_get */
+    size_t payload_len;
+};
+/* Queues m (state pending, attempts 0, next_s as given); fills m->id. BW_ECONFLICT when a
+ * message with that key exists: queuing is idempotent. */
+BW_MUSTCHECK int bw_store_outbox_put(struct bw_store *st, struct bw_outbox_msg *m);
+/* Up to max ids of pending messages due at now_s (next_s <= now_s) with id > after_id, in id
+ * order; only those of contact's cases when contact is not NULL. *n gets the count. */
+BW_MUSTCHECK int bw_store_outbox_due(struct bw_store *st, int64_t now_s, const char *contact,
+                                     int64_t after_id, int64_t *ids, size_t max, size_t *n);
+/* One message; its payload is copied into payload (reset first) and out->payload points there. */
+BW_MUSTCHECK int bw_store_outbox_get(struct bw_store *st, int64_t id, struct bw_outbox_msg *out,
+                                     struct bw_buf *payload); /* BW_ENOTFOUND */
+/* Claims a due message for one attempt: when it is pending and due at now_s, counts the
+ * attempt and moves next_s to now_s + lease_s (so a crashed sender's message waits out the
+ * lease, and two senders never take the same message at once); *claimed says whether it did. */
+BW_MUSTCHECK int bw_store_outbox_claim(struct bw_store *st, int64_t id, int64_t now_s,
+                                       int64_t lease_s, bool *claimed);
+/* Records the outcome of an attempt: the state, the next attempt time, the error ("" none) and
+ * the time it was accepted (0 when not). */
+BW_MUSTCHECK int bw_store_outbox_mark(struct bw_store *st, int64_t id, enum bw_outbox_state state,
+                                      int64_t next_s, const char *error, int64_t sent_s);
+typedef int (*bw_outbox_cb)(void *ctx, const struct bw_outbox_msg *m);
+/* A case's messages in id order (case_id 0: all), without their payloads. */
+BW_MUSTCHECK int bw_store_outbox_list(struct bw_store *st, int64_t case_id, bw_outbox_cb cb,
+                                      void *ctx);
+
+/* The registry's named 32-byte secret (created at random on first use and kept in the store):
+ * what signs acknowledgement tokens. */
+BW_MUSTCHECK int bw_store_secret(struct bw_store *st, const char *name, uint8_t out[32]);
 
 /* ---- allowlist ---- */
 

@@ -62,12 +62,50 @@ struct bw_store_ops {
     int (*delist_list)(struct bw_store *st, int state, bw_delist_cb cb, void *ctx);
     int (*delist_decide)(struct bw_store *st, int64_t id, bool accept, const char *by,
                          const char *note, int64_t now_s);
+    int (*device_walk_contact)(struct bw_store *st, const char *contact, int64_t since_s,
+                               bw_evidence_cb cb, void *ctx);
+    int (*case_create)(struct bw_store *st, struct bw_case *c, const char *actor,
+                       const char *note, int64_t now_s);
+    int (*case_get)(struct bw_store *st, int64_t id, struct bw_case *out);
+    int (*case_find)(struct bw_store *st, const char *contact, bool active_only,
+                     struct bw_case *out);
+    int (*case_update)(struct bw_store *st, const struct bw_case *c, int64_t now_s);
+    int (*case_transition)(struct bw_store *st, int64_t id, enum bw_case_state to,
+                           const char *actor, const char *note, int64_t now_s);
+    int (*case_note)(struct bw_store *st, int64_t id, const char *actor, const char *note,
+                     int64_t now_s);
+    int (*case_list)(struct bw_store *st, const struct bw_case_filter *f, bw_case_cb cb,
+                     void *ctx);
+    int (*case_events)(struct bw_store *st, int64_t id, bw_case_event_cb cb, void *ctx);
+    int (*case_device_put)(struct bw_store *st, const struct bw_case_device *d);
+    int (*case_devices)(struct bw_store *st, int64_t case_id, bw_case_device_cb cb, void *ctx);
+    int (*case_device_find)(struct bw_store *st, const char *contact, const struct bw_addr *a,
+                            struct bw_case_device *out, enum bw_case_state *case_state);
+    int (*case_stats)(struct bw_store *st, bool by_asn, int64_t now_s, bw_case_stats_cb cb,
+                      void *ctx);
+    int (*outbox_put)(struct bw_store *st, struct bw_outbox_msg *m);
+    int (*outbox_due)(struct bw_store *st, int64_t now_s, const char *contact, int64_t after_id,
+                      int64_t *ids, size_t max, size_t *n);
+    int (*outbox_get)(struct bw_store *st, int64_t id, struct bw_outbox_msg *out,
+                      struct bw_buf *payload);
+    int (*outbox_claim)(struct bw_store *st, int64_t id, int64_t now_s, int64_t lease_s,
+                        bool *claimed);
+    int (*outbox_mark)(struct bw_store *st, int64_t id, enum bw_outbox_state state,
+                       int64_t next_s, const char *error, int64_t sent_s);
+    int (*outbox_list)(struct bw_store *st, int64_t case_id, bw_outbox_cb cb, void *ctx);
+    int (*secret)(struct bw_store *st, const char *name, uint8_t out[32]);
 };
 
 struct bw_store {
     const struct bw_store_ops *ops;
     int64_t half_life_s; /* used by evidence merges */
 };
+
+/* Backend-neutral helpers the backends call (store.c). */
+/* The acknowledgement token of case id: hex HMAC-SHA256(secret, "botwatch-case-ack:<id>"). */
+void bw_store__ack_token(const uint8_t secret[32], int64_t id, char out[65]);
+/* Parses the stored text of a state; -1 when it is none. */
+int bw_store__state_from_text(const char *s);
 
 /* Backends. */
 int bw_store__sqlite_open(struct bw_store **out, const char *path, struct bw_diag *d);

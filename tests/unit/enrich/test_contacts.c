@@ -109,7 +109,7 @@ static void every_kind_of_bad_row(void **state)
     struct bw_contacts *c =
         parse("Role,Name,Email,Scope,Parent,Webhook\n"                  /* 1: any order */
               "isp,,a@x.example,AS1,,\n"                                 /* 2: no name */
-              "isp,noreach,,AS1,,\n"                                     /* 3 */
+              "isp,noroute,,AS1,,\n"                                     /* 3: kept */
               "boss,badrole,a@x.example,AS1,,\n"                         /* 4 */
               "isp,badscope,a@x.example,AS1 81.2.69.142/24,,\n"          /* 5: host bits */
               "isp,badasn,a@x.example,AS0,,\n"                           /* 6 */
@@ -128,7 +128,6 @@ static void every_kind_of_bad_row(void **state)
               &e, &bad);
     const char *want[] = {
         "line 2: missing name\n",
-        "line 3: contact \"noreach\": neither email nor webhook\n",
         "line 4: contact \"badrole\": unknown role \"boss\" (want isp, upstream or cert)\n",
         "line 5: contact \"badscope\": bad scope item \"81.2.69.142/24\"",
         "line 6: contact \"badasn\": bad scope item \"AS0\"",
@@ -147,7 +146,13 @@ static void every_kind_of_bad_row(void **state)
             fail_msg("missing \"%s\" in:\n%s", want[i], e.data);
     }
     assert_int_equal(bad, BW_ARRAY_LEN(want));
-    assert_int_equal(bw_contacts_count(c), 2);
+    assert_int_equal(bw_contacts_count(c), 3);
+    assert_null(strstr(e.data, "line 3:"));
+    /* no route: accepted, and it answers for its scope */
+    assert_non_null(bw_contacts_by_name(c, "noroute"));
+    assert_string_equal(bw_contacts_by_name(c, "noroute")->email, "");
+    assert_string_equal(bw_contacts_by_name(c, "noroute")->webhook, "");
+    assert_string_equal(resolve_name(c, NULL, 1, NULL), "noroute");
     assert_non_null(bw_contacts_by_name(c, "ok"));
     assert_string_equal(bw_contacts_by_name(c, "ok")->email, "a@x.example");
     assert_string_equal(bw_contacts_by_name(c, "hook")->webhook, "https://hooks.example/abuse");
