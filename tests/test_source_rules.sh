@@ -10,8 +10,8 @@ rank() {
         core) echo 0 ;;
         score|parsers) echo 1 ;;
         store|enrich) echo 2 ;;
-        pipeline|index|stats|correlate) echo 3 ;;
-        http|dnsbl|notify|export) echo 4 ;;
+        pipeline|index|notify|stats|correlate) echo 3 ;;
+        http|dnsbl|export) echo 4 ;;
         cli) echo 5 ;;
         *) echo 99 ;;
     esac

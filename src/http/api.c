@@ -835,6 +835,42 @@ static enum MHD_Result get_summary(struct bw_http_req *r)
 
 /* ---- metrics ---- */
 
+/* The notification side, for operators to alert on: cases by state, messages by state, and
+ * cases waiting with a delivery problem. Read from the store (a scrape is rare). */
+static int notify_metrics(struct bw_http *h, struct bw_buf *b)
+{
+    static const char *const outbox[3] = { "pending", "sent", "failed" };
+    struct bw_store *st = bw_http__store_get(h);
+    struct bw_notify_counts n;
+    int rc;
+
+    if (st == NULL)
+        return BW_OK; /* the rest of the metrics still answer */
+    rc = bw_store_notify_counts(st, &n);
+    bw_http__store_put(h, st);
+    if (rc != BW_OK)
+        return BW_OK;
+    rc = bw_buf_printf(b, "# HELP botwatch_cases Notification cases by state.\n"
+                          "# TYPE botwatch_cases gauge\n");
+    for (int i = 0; i < BW_CASE_STATE_COUNT && rc == BW_OK; i++)
+        rc = bw_buf_printf(b, "botwatch_cases{state=\"%s\"} %llu\n",
+                           bw_case_state_name((enum bw_case_state)i),
+                           (unsigned long long)n.cases[i]);
+    if (rc == BW_OK)
+        rc = bw_buf_printf(b, "# HELP botwatch_notify_messages Notices in the outbox by state.\n"
+                              "# TYPE botwatch_notify_messages gauge\n");
+    for (int i = 0; i < 3 && rc == BW_OK; i++)
+        rc = bw_buf_printf(b, "botwatch_notify_messages{state=\"%s\"} %llu\n", outbox[i],
+                           (unsigned long long)n.outbox[i]);
+    if (rc == BW_OK)
+        rc = bw_buf_printf(b, "# HELP botwatch_notify_cases_waiting Open cases waiting for "
+                              "delivery, with a reason (no route, relay down, ...).\n"
+                              "# TYPE botwatch_notify_cases_waiting gauge\n"
+                              "botwatch_notify_cases_waiting %llu\n",
+                           (unsigned long long)n.undeliverable);
+    return rc;
+}
+
 static enum MHD_Result get_metrics(struct bw_http_req *r)
 {
     static const char *const bounds[BW_HTTP_LAT_BUCKETS] = { "0.0005", "0.001", "0.002", "0.005",
@@ -909,6 +945,8 @@ static enum MHD_Result get_metrics(struct bw_http_req *r)
             (unsigned long long)atomic_load(&h->ingest_rejected),
             (unsigned long long)atomic_load(&h->ingest_refused), (long long)age, entries,
             devices, build_s, (long long)(now.tv_sec - h->started.tv_sec));
+    if (rc == BW_OK)
+        rc = notify_metrics(h, &b);
     ret = rc == BW_OK ? bw_http__reply(r, 200, "text/plain; version=0.0.4", b.data, b.len, NULL)
                       : bw_http__reply_error(r, 500, "internal", NULL, "metrics not rendered");
     bw_buf_cleanup(&b);
@@ -1064,6 +1102,8 @@ enum MHD_Result bw_http__api(struct bw_http_req *r)
         return get_summary(r);
     if (strcmp(p, "/delist") == 0 && post)
         return post_delist(r);
+    if (strncmp(p, "/cases/", 7) == 0)
+        return bw_http__cases(r, p + 7);
     if (strcmp(p, "/reports") == 0 || strcmp(p, "/delist") == 0 || strncmp(p, "/devices/", 9) == 0 ||
         strcmp(p, "/blocklist") == 0)
         return bw_http__reply_error(r, 405, "method_not_allowed", NULL,

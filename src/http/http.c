@@ -425,7 +425,8 @@ int bw_http__with_writer(struct bw_http *h, int (*fn)(struct bw_store *st, void 
         return BW_EBACKEND;
     }
     rc = fn(h->writer, ctx);
-    if (rc != BW_OK && rc != BW_EAGAIN && rc != BW_ECONFLICT && rc != BW_ENOTFOUND) {
+    if (rc != BW_OK && rc != BW_EAGAIN && rc != BW_ECONFLICT && rc != BW_ENOTFOUND &&
+        rc != BW_EINVAL) {
         bw_diag_set(d, "%s", bw_store_errmsg(h->writer));
         bw_store_close(h->writer); /* a fresh connection for the next request */
         h->writer = NULL;

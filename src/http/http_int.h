@@ -244,6 +244,8 @@ BW_MUSTCHECK int bw_http__judge(struct bw_http *h, const struct bw_addr *a, bw_h
 enum MHD_Result bw_http__api(struct bw_http_req *r);       /* /api/v1, /healthz, /metrics */
 enum MHD_Result bw_http__abuseipdb(struct bw_http_req *r); /* /api/v2 */
 enum MHD_Result bw_http__crowdsec(struct bw_http_req *r);  /* /v1/decisions */
+/* /api/v1/cases/{rest}: rest is what follows "/cases/" */
+enum MHD_Result bw_http__cases(struct bw_http_req *r, const char *rest);
 
 /* Shared JSON pieces. */
 json_t *bw_http__time_json(int64_t t);

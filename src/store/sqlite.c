@@ -2423,6 +2423,36 @@ static int sq_delist_decide(struct bw_store *st, int64_t id, bool accept, const 
     return exec_sql(s, "RELEASE delist_decide", &d);
 }
 
+static int sq_notify_counts(struct bw_store *st, struct bw_notify_counts *out)
+{
+    static const char sql[] =
+        "SELECT 'c', state, count(*) FROM cases GROUP BY state UNION ALL "
+        "SELECT 'o', state, count(*) FROM outbox GROUP BY state UNION ALL "
+        "SELECT 'u', '', count(*) FROM cases WHERE state <> 'closed' AND reason <> ''";
+    static const char *const outbox_states[] = { "pending", "sent", "failed" };
+    sqlite3_stmt *stmt;
+    int rc;
+
+    if (sqlite3_prepare_v2(sq(st)->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+        return BW_EBACKEND;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *kind = col_text(stmt, 0), *state = col_text(stmt, 1);
+        uint64_t n = (uint64_t)sqlite3_column_int64(stmt, 2);
+        int i;
+
+        if (kind[0] == 'c' && (i = bw_store__state_from_text(state)) >= 0)
+            out->cases[i] = n;
+        else if (kind[0] == 'u')
+            out->undeliverable = n;
+        for (i = 0; kind[0] == 'o' && i < 3; i++) {
+            if (strcmp(state, outbox_states[i]) == 0)
+                out->outbox[i] = n;
+        }
+    }
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_DONE ? BW_OK : map_rc(rc);
+}
+
 static const struct bw_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -2486,4 +2516,5 @@ static const struct bw_store_ops sqlite_ops = {
     .outbox_mark = sq_outbox_mark,
     .outbox_list = sq_outbox_list,
     .secret = sq_secret,
+    .notify_counts = sq_notify_counts,
 };

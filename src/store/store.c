@@ -536,3 +536,9 @@ int bw_store_secret(struct bw_store *st, const char *name, uint8_t out[32])
 {
     return st->ops->secret(st, name, out);
 }
+
+int bw_store_notify_counts(struct bw_store *st, struct bw_notify_counts *out)
+{
+    memset(out, 0, sizeof(*out));
+    return st->ops->notify_counts(st, out);
+}

@@ -408,6 +408,15 @@ typedef int (*bw_case_stats_cb)(void *ctx, const struct bw_case_stats *s);
 BW_MUSTCHECK int bw_store_case_stats(struct bw_store *st, bool by_asn, int64_t now_s,
                                      bw_case_stats_cb cb, void *ctx);
 
+/* Totals for monitoring (/metrics): cases by state, and outbox messages by state. */
+struct bw_notify_counts {
+    uint64_t cases[BW_CASE_STATE_COUNT];
+    uint64_t outbox[3];         /* by enum bw_outbox_state */
+    uint64_t undeliverable;     /* cases not closed that wait with a reason (no route, relay
+                                 * down, ...) */
+};
+BW_MUSTCHECK int bw_store_notify_counts(struct bw_store *st, struct bw_notify_counts *out);
+
 enum bw_outbox_state { BW_OUTBOX_PENDING, BW_OUTBOX_SENT, BW_OUTBOX_FAILED };
 const char *bw_outbox_state_name(enum bw_outbox_state s);
 

@@ -94,6 +94,7 @@ struct bw_store_ops {
                        int64_t next_s, const char *error, int64_t sent_s);
     int (*outbox_list)(struct bw_store *st, int64_t case_id, bw_outbox_cb cb, void *ctx);
     int (*secret)(struct bw_store *st, const char *name, uint8_t out[32]);
+    int (*notify_counts)(struct bw_store *st, struct bw_notify_counts *out);
 };
 
 struct bw_store {
