@@ -162,6 +162,6 @@ void bw_config_print(const struct bw_config *conf, FILE *out)
     fprintf(out, "quiet = %llds\nretry = %llds\nretry_max = %llds\nattempts = %u\n",
             (long long)n->quiet_s, (long long)n->retry_s, (long long)n->retry_max_s,
             n->max_attempts);
-    fprintf(out, "lease = %llds\ninterval = %llds\n", (long long)n->lease_s,
-            (long long)n->interval_s);
+    fprintf(out, "lease = %llds\ninterval = %llds\nmax_devices = %u\n", (long long)n->lease_s,
+            (long long)n->interval_s, n->max_devices);
 }

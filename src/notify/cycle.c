@@ -26,6 +26,7 @@ void bw_notify_config_default(struct bw_notify_config *c)
     c->retry_s = 300;
     c->retry_max_s = 6 * 3600;
     c->max_attempts = 10;
+    c->max_devices = 1000;
     c->lease_s = 600;
     c->interval_s = 0;
 }
@@ -194,6 +195,12 @@ int bw_notify_config_set(struct bw_notify_config *c, const char *key, const char
         rc = set_u64(value, 1, 1000, &v);
         if (rc == BW_OK)
             c->max_attempts = (unsigned)v;
+        return rc;
+    }
+    if (strcmp(key, "max_devices") == 0) {
+        rc = set_u64(value, 1, 1000000, &v);
+        if (rc == BW_OK)
+            c->max_devices = (unsigned)v;
         return rc;
     }
     if (strcmp(key, "interval") == 0) {

@@ -220,7 +220,10 @@ static int put_subject(struct bw_buf *out, const struct bw_notice *n)
     rc = bw_buf_printf(&s, "[botwatch] case %lld", (long long)n->case_id);
     if (rc == BW_OK && n->level > 0)
         rc = bw_buf_printf(&s, ", escalation %d", n->level);
-    if (rc == BW_OK)
+    if (rc == BW_OK && n->parts > 1)
+        rc = bw_buf_printf(&s, ", part %zu of %zu: %zu of %zu compromised devices", n->part,
+                           n->parts, n->n_dev, n->n_total);
+    else if (rc == BW_OK)
         rc = bw_buf_printf(&s, ": %zu compromised device%s", n->n_dev, n->n_dev == 1 ? "" : "s");
     if (rc == BW_OK && n_asns == 1)
         rc = bw_buf_printf(&s, " in AS%u", asn);
@@ -358,7 +361,7 @@ static int attach_form(struct bw_buf *out, const struct bw_notice *n, const char
 static int put_parts(struct bw_buf *out, const struct bw_notice *n, const char *boundary)
 {
     struct bw_buf part;
-    char name[96];
+    char name[96], stem[64];
     int rc;
 
     bw_buf_init(&part, 0);
@@ -369,10 +372,15 @@ static int put_parts(struct bw_buf *out, const struct bw_notice *n, const char *
                            boundary);
     if (rc == BW_OK)
         rc = put_qp(out, part.data, part.len);
-    snprintf(name, sizeof(name), "botwatch-case-%lld.csv", (long long)n->case_id);
+    if (n->parts > 1)
+        snprintf(stem, sizeof(stem), "botwatch-case-%lld-part%zu", (long long)n->case_id,
+                 n->part);
+    else
+        snprintf(stem, sizeof(stem), "botwatch-case-%lld", (long long)n->case_id);
+    snprintf(name, sizeof(name), "%s.csv", stem);
     if (rc == BW_OK)
         rc = attach_form(out, n, boundary, bw_notice_csv, "text/csv; charset=utf-8", name, &part);
-    snprintf(name, sizeof(name), "botwatch-case-%lld.iodef.xml", (long long)n->case_id);
+    snprintf(name, sizeof(name), "%s.iodef.xml", stem);
     if (rc == BW_OK && n->n_dev > 0)
         rc = attach_form(out, n, boundary, bw_notice_iodef, "application/xml", name, &part);
     for (size_t i = 0; rc == BW_OK && n->n_dev <= XARF_PARTS_MAX && i < n->n_dev; i++) {

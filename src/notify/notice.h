@@ -67,6 +67,9 @@ struct bw_notice {
     const char *ack_url;       /* signed acknowledgement link; "" none */
     const struct bw_notice_device *dev;
     size_t n_dev;
+    size_t part, parts;        /* this message is part `part` of `parts` (1-based); 0 or 1
+                                * part: the whole notice */
+    size_t n_total;            /* devices in the whole notice (all parts); 0 = n_dev */
 };
 
 /* The plain-text body: summary counts, top device types and vendors, one block per device

@@ -53,6 +53,8 @@ struct bw_notify_config {
     int64_t retry_s;                /* first retry delay, doubled each time; default 5 min */
     int64_t retry_max_s;            /* longest retry delay; default 6 h */
     unsigned max_attempts;          /* then the message is failed; default 10 */
+    unsigned max_devices;           /* devices in one message; a larger notice goes out in
+                                     * parts (mail size limits, bounded memory); default 1000 */
     int64_t lease_s;                /* a claimed message waits this long before another try
                                      * (a sender that crashed); default 10 min */
     int64_t interval_s;             /* serve runs a cycle this often; 0 = never (default) */

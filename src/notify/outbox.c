@@ -50,7 +50,11 @@ static int put_one(struct bw_notify__run *r, const struct bw_case *c, struct bw_
     char key[160];
     int rc;
 
-    snprintf(key, sizeof(key), "bw-case-%lld-%d-%s", (long long)c->id, c->notices, route);
+    if (n->parts > 1)
+        snprintf(key, sizeof(key), "bw-case-%lld-%d-%s-p%zu", (long long)c->id, c->notices,
+                 route, n->part);
+    else
+        snprintf(key, sizeof(key), "bw-case-%lld-%d-%s", (long long)c->id, c->notices, route);
     n->idem_key = key;
     bw_buf_reset(&r->render);
     rc = strcmp(route, "email") == 0 ? bw_notice_mime(n, &r->render)
@@ -79,6 +83,7 @@ int bw_notify__queue(struct bw_notify__run *r, struct bw_case *c, const struct b
 {
     const struct bw_notify_config *cf = r->cf;
     char ack_url[512] = "";
+    size_t per;
     struct bw_notice n = {
         .case_id = c->id,
         .contact = to->name,
@@ -111,10 +116,21 @@ int bw_notify__queue(struct bw_notify__run *r, struct bw_case *c, const struct b
         return BW_OK;
     }
     c->reason[0] = '\0';
-    if (to->email[0] != '\0')
-        rc = put_one(r, c, &n, "email", to->email, level);
-    if (rc == BW_OK && to->webhook[0] != '\0')
-        rc = put_one(r, c, &n, "webhook", to->webhook, level);
+    /* a large notice goes out in parts of at most max_devices devices, each a whole message
+     * (its own idempotency key): no message outgrows a mail server's size limit, and one
+     * part's rendering is all the memory a notice takes */
+    per = cf->max_devices > 0 ? cf->max_devices : devs->n + 1;
+    n.parts = devs->n > per ? (devs->n + per - 1) / per : 1;
+    n.n_total = devs->n;
+    for (size_t k = 0; rc == BW_OK && k < n.parts; k++) {
+        n.part = k + 1;
+        n.dev = devs->dev + k * per;
+        n.n_dev = devs->n - k * per < per ? devs->n - k * per : per;
+        if (to->email[0] != '\0')
+            rc = put_one(r, c, &n, "email", to->email, level);
+        if (rc == BW_OK && to->webhook[0] != '\0')
+            rc = put_one(r, c, &n, "webhook", to->webhook, level);
+    }
     return rc;
 }
 

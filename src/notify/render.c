@@ -401,8 +401,15 @@ static int put_intro(struct bw_buf *out, const struct bw_notice *n)
 
     rc = bw_notify__clean(out, str_or(n->registry_name, "botwatch"), FIELD_MAX);
     if (rc == BW_OK)
-        rc = bw_buf_printf(out, ": case %lld, %zu compromised device%s\n\nTo: ",
-                           (long long)n->case_id, n->n_dev, n->n_dev == 1 ? "" : "s");
+        rc = bw_buf_printf(out, ": case %lld, %zu compromised device%s\n",
+                           (long long)n->case_id, n->parts > 1 ? n->n_total : n->n_dev,
+                           (n->parts > 1 ? n->n_total : n->n_dev) == 1 ? "" : "s");
+    if (rc == BW_OK && n->parts > 1)
+        rc = bw_buf_printf(out, "This message is part %zu of %zu: it lists %zu of them (the "
+                                "CSV and IODEF attached hold the same %zu).\n",
+                           n->part, n->parts, n->n_dev, n->n_dev);
+    if (rc == BW_OK)
+        rc = bw_buf_printf(out, "\nTo: ");
     if (rc == BW_OK)
         rc = bw_notify__clean(out, str_or(n->contact, "(unnamed contact)"), FIELD_MAX);
     if (rc == BW_OK && n->contact_role != NULL && n->contact_role[0] != '\0') {
@@ -798,6 +805,10 @@ int bw_notice_json(const struct bw_notice *n, struct bw_buf *out)
     json_object_set_new(root, "due", n->due_s > 0 ? jtime(n->due_s) : json_null());
     json_object_set_new(root, "ack_url", jstr(n->ack_url, 2048));
     json_object_set_new(root, "idempotency_key", jstr(n->idem_key, FIELD_MAX));
+    json_object_set_new(root, "part", json_integer((json_int_t)(n->parts > 1 ? n->part : 1)));
+    json_object_set_new(root, "parts", json_integer((json_int_t)(n->parts > 1 ? n->parts : 1)));
+    json_object_set_new(root, "devices_total",
+                        json_integer((json_int_t)(n->parts > 1 ? n->n_total : n->n_dev)));
     for (size_t i = 0; i < n->n_dev; i++)
         json_array_append_new(devs, json_device(&n->dev[i]));
     json_object_set_new(root, "devices", devs);

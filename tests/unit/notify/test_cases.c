@@ -59,6 +59,47 @@ static void one_case_per_contact_with_its_listed_devices(void **state)
     free(body);
 }
 
+/* A notice over more devices than [notify] max_devices goes out in parts, each a whole
+ * message with its own key and its own slice of the devices. */
+static void a_large_notice_goes_out_in_parts(void **state)
+{
+    struct cfx *f = *state;
+    const char *ips[] = { "81.2.69.141", "81.2.69.142", "81.2.69.143", "81.2.69.144",
+                          "81.2.69.145" };
+    struct bw_notify_result *r;
+    struct cfx_msgs m;
+    char want[64];
+
+    f->cf.max_devices = 2;
+    for (size_t i = 0; i < 5; i++)
+        cfx_report(f, ips[i], "aaisp", 20712, NOW - 600);
+    r = cfx_run(f, NOW);
+    assert_int_equal(r->cases_opened, 1);
+    assert_int_equal(r->queued, 3);
+    m = cfx_outbox(f, cfx_case_of(f, "aaisp"));
+    assert_int_equal(m.n, 3);
+    for (size_t k = 0; k < 3; k++) {
+        char *body = cfx_payload(f, m.m[k].id);
+        size_t listed = 0;
+
+        snprintf(want, sizeof(want), "bw-case-1-1-email-p%zu", k + 1);
+        assert_string_equal(m.m[k].key, want);
+        snprintf(want, sizeof(want), "part %zu of 3", k + 1);
+        assert_non_null(strstr(body, want));
+        assert_non_null(strstr(body, "of 5 compromised devices"));
+        snprintf(want, sizeof(want), "botwatch-case-1-part%zu.csv", k + 1);
+        assert_non_null(strstr(body, want));
+        for (size_t i = 0; i < 5; i++) {
+            bool here = strstr(body, ips[i]) != NULL;
+
+            listed += here;
+            assert_int_equal(here, i / 2 == k); /* each device in its part only */
+        }
+        assert_int_equal(listed, k < 2 ? 2 : 1);
+        free(body);
+    }
+}
+
 static void a_second_cycle_with_nothing_new_changes_nothing(void **state)
 {
     struct cfx *f = *state;
@@ -362,6 +403,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, cfx_teardown)
     const struct CMUnitTest tests[] = {
         T(one_case_per_contact_with_its_listed_devices),
+        T(a_large_notice_goes_out_in_parts),
         T(a_second_cycle_with_nothing_new_changes_nothing),
         T(new_devices_update_the_open_case_with_a_second_notice),
         T(a_contact_without_route_waits_with_the_reason),
