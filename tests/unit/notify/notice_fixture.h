@@ -241,4 +241,23 @@ static inline const char *fx_header(json_t *mime, const char *name)
     return NULL;
 }
 
+
+/* Whether two texts are the same once line ends are made one kind: a 7bit MIME part travels
+ * with CRLF line ends and a receiver may store them as LF. */
+static inline bool fx_same_text(const char *a, size_t alen, const char *b, size_t blen)
+{
+    size_t i = 0, j = 0;
+
+    for (;;) {
+        if (i < alen && a[i] == '\r' && i + 1 < alen && a[i + 1] == '\n')
+            i++;
+        if (j < blen && b[j] == '\r' && j + 1 < blen && b[j + 1] == '\n')
+            j++;
+        if (i == alen || j == blen)
+            return i == alen && j == blen;
+        if (a[i++] != b[j++])
+            return false;
+    }
+}
+
 #endif
