@@ -28,6 +28,7 @@ demo: all data
 bench: all data
 	@./bench/run.sh
 	@./bench/formats.sh
+	@./bench/dnsbl.sh
 
 fuzz: deps
 	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false -Dbench=false

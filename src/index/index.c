@@ -603,6 +603,33 @@ bool bw_index_lookup(const struct bw_index *ix, const struct bw_addr *a,
     }
 }
 
+void bw_index_lookup_many(const struct bw_index *ix, size_t n, const struct bw_addr *a,
+                          bool *listed, struct bw_index_entry *hits)
+{
+    /* Pass 1: the bucket bounds of every IPv4 address. Pass 2: the cache line where v4_find()
+     * starts (the bounds are in cache by now). Pass 3: the lookups, which then mostly hit the
+     * cache: with the kernel's network stack between two batches, each lookup would otherwise
+     * wait for two misses in a row. Prefetches never fault, and they change no result. */
+    for (size_t i = 0; i < n; i++) {
+        if (is_v4(a[i].b))
+            __builtin_prefetch(&ix->buckets[(uint32_t)a[i].b[12] << 8 | a[i].b[13]]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (is_v4(a[i].b)) {
+            uint32_t b = (uint32_t)a[i].b[12] << 8 | a[i].b[13];
+            size_t lo = ix->buckets[b], hi = ix->buckets[b + 1];
+            uint16_t key = (uint16_t)(a[i].b[14] << 8 | a[i].b[15]);
+
+            if (hi > lo) {
+                __builtin_prefetch(&ix->v4low[lo + (size_t)(((uint64_t)key * (hi - lo)) >> 16)]);
+                __builtin_prefetch(&ix->v4cls[lo + (size_t)(((uint64_t)key * (hi - lo)) >> 16)]);
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        listed[i] = bw_index_lookup(ix, &a[i], hits != NULL ? &hits[i] : NULL);
+}
+
 /* ---- walk: a merge of the IPv4, IPv6 and prefix streams in (address, length) order ---- */
 
 int bw_index_walk(const struct bw_index *ix, bw_index_cb cb, void *ctx)
