@@ -174,23 +174,41 @@ for ip in names:
     FIRST=$(awk '/^[0-9]/ && $1 != "127.0.0.2" { print $1; exit }' "$OUT/zone-$N")
     QNAME=$(printf '%s\n' "$FIRST" | awk -F. '{ print $4"."$3"."$2"."$1 }').$ZONE
 
+    # Time to the first answer: three starts of each (median), then the one that serves.
+    RBL_CMD=(rbldnsd -n -q -b "127.0.0.1/PORT" -w "$OUT" "$ZONE:ip4tset:zone-$N")
+    BW_CMD=("$BOTWATCH" dnsbl --snapshot "$SNAP" --dns "127.0.0.1:PORT" --zone "$ZONE")
+    for s in rbldnsd botwatch; do
+        for i in 1 2 3; do
+            P=$(free_port)
+            if [ "$s" = rbldnsd ]; then
+                read -r PID MS < <(start_server "$P" "$QNAME" "$OUT/$s-$N.log" listed \
+                    "${RBL_CMD[@]/PORT/$P}")
+            else
+                read -r PID MS < <(start_server "$P" "$QNAME" "$OUT/$s-$N.log" listed \
+                    "${BW_CMD[@]/PORT/$P}")
+            fi
+            [ -n "${PID:-}" ] || die "$s did not start (see $OUT/$s-$N.log)"
+            kill "$PID"
+            while kill -0 "$PID" 2>/dev/null; do sleep 0.05; done
+            info "$N" "${s}_first_ms" "$MS"
+            PID=
+        done
+    done
     PR=$(free_port)
     read -r RBL_PID RBL_MS < <(start_server "$PR" "$QNAME" "$OUT/rbldnsd-$N.log" listed \
-        rbldnsd -n -q -b "127.0.0.1/$PR" -w "$OUT" "$ZONE:ip4tset:zone-$N")
+        "${RBL_CMD[@]/PORT/$PR}")
     PIDS+=("$RBL_PID")
     PB=$(free_port)
     read -r BW_PID BW_MS < <(start_server "$PB" "$QNAME" "$OUT/botwatch-$N.log" listed \
-        "$BOTWATCH" dnsbl --snapshot "$SNAP" --dns "127.0.0.1:$PB" --zone "$ZONE")
+        "${BW_CMD[@]/PORT/$PB}")
     PIDS+=("$BW_PID")
     PF=$(free_port)
     read -r FL_PID FL_MS < <(start_server "$PF" "$QNAME" "$OUT/floor-$N.log" any \
         "$FLOOR" "$PF")
     PIDS+=("$FL_PID")
     [ -n "$RBL_PID" ] && [ -n "$BW_PID" ] && [ -n "$FL_PID" ] || die "a server did not start"
-    info "$N" rbldnsd_first_ms "$RBL_MS"
-    info "$N" botwatch_first_ms "$BW_MS"
     info "$N" botwatch_threads "$(ls "/proc/$BW_PID/task" | wc -l)"
-    say "size $N: first answer after rbldnsd $RBL_MS ms, botwatch $BW_MS ms"
+    say "size $N: first answer after rbldnsd $(awk -v n="$N" '$1 == n && $2 == "rbldnsd_first_ms" { printf "%s ", $3 }' "$INFO")ms, botwatch $(awk -v n="$N" '$1 == n && $2 == "botwatch_first_ms" { printf "%s ", $3 }' "$INFO")ms"
 
     for r in $(seq 1 "$RUNS"); do
         case $((r % 3)) in
@@ -262,7 +280,7 @@ for n in sizes:
          f"runs {', '.join(f'{x:,.0f}' for x in rb)}; {med(get(n, 'rbldnsd', 'qps')):,.0f} q/s", "", ""),
         (f"{tag}: botwatch dnsbl, queries per CPU-second", f"{med(bw):,.0f}",
          f"runs {', '.join(f'{x:,.0f}' for x in bw)}; {med(get(n, 'botwatch', 'qps')):,.0f} q/s; "
-         f"{int(info[(n, 'botwatch_threads')][0])} threads", "", ""),
+         f"{int(info[(n, 'botwatch_threads')][0]) - 2} UDP thread(s)", "", ""),
         (f"{tag}: udp_floor (no DNS work), queries per CPU-second", f"{med(fl):,.0f}",
          f"runs {', '.join(f'{x:,.0f}' for x in fl)}", "", ""),
         (f"{tag}: botwatch / rbldnsd (per round, median)", f"{med(ratio):.2f}x",
@@ -271,9 +289,10 @@ for n in sizes:
          "the most any UDP-socket server could reach; how near botwatch is", "", ""),
         (f"{tag}: answered listed (NOERROR share)", f"{nx['botwatch']:.3f} vs {nx['rbldnsd']:.3f}",
          "botwatch vs rbldnsd on the same queries", "equal", verdict(abs(nx['botwatch'] - nx['rbldnsd']) < 0.002)),
-        (f"{tag}: first answer after exec", f"{info[(n, 'botwatch_first_ms')][0]:.0f} ms",
-         f"rbldnsd {info[(n, 'rbldnsd_first_ms')][0]:.0f} ms", "< 100 ms" if n >= 10**7 else "",
-         verdict(info[(n, 'botwatch_first_ms')][0] < 100) if n >= 10**7 else ""),
+        (f"{tag}: first answer after exec", f"{med(info[(n, 'botwatch_first_ms')]):.0f} ms",
+         f"starts {', '.join(f'{x:.0f}' for x in info[(n, 'botwatch_first_ms')])}; rbldnsd "
+         f"{med(info[(n, 'rbldnsd_first_ms')]):.0f} ms", "< 100 ms" if n >= 10**7 else "",
+         verdict(med(info[(n, 'botwatch_first_ms')]) < 100) if n >= 10**7 else ""),
         (f"{tag}: snapshot build (bench_index)", f"{info[(n, 'build_s')][0]:.2f} s",
          f"open {info[(n, 'open_ms')][0]:.1f} ms; file {info[(n, 'file_bytes_per_addr')][0]:.2f} B/address",
          "< 5 s" if n >= 10**7 else "", verdict(info[(n, 'build_s')][0] < 5) if n >= 10**7 else ""),
