@@ -643,6 +643,45 @@ static void rebuild_does_not_disturb_an_open_index(void **state)
     bw_index_close(ix);
 }
 
+/* Overwriting the file in place (cp over it, then truncating it to nothing) under an open
+ * index: the open one keeps answering as before, and nothing faults (the image is a private
+ * copy, not a mapping of the file: no SIGBUS). */
+static void in_place_overwrite_does_not_reach_an_open_index(void **state)
+{
+    struct fx *f = *state;
+    struct bw_index_builder *b = bw_index_builder_new();
+    struct bw_index *ix;
+    uint8_t junk[4096];
+    int fd;
+
+    for (int i = 0; i < 5000; i++) {
+        char t[32];
+
+        snprintf(t, sizeof(t), "81.2.%d.%d", i / 250, i % 250);
+        add(b, t, CAT(SCAN), 40);
+    }
+    ix = finish_open(f, b, 5000);
+    memset(junk, 0xa5, sizeof(junk));
+    fd = open(f->path, O_WRONLY); /* same inode, no O_TRUNC: overwritten in place */
+    assert_true(fd >= 0);
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+    assert_int_equal(ftruncate(fd, 0), 0);
+    close(fd);
+    assert_string_equal(match(ix, "81.2.0.0", NULL), "81.2.0.0");
+    assert_string_equal(match(ix, "81.2.19.249", NULL), "81.2.19.249");
+    assert_string_equal(match(ix, "81.2.20.0", NULL), "");
+    bw_index_close(ix);
+    /* and the truncated file is refused, with a reason naming it */
+    {
+        struct bw_diag d = { "" };
+
+        ix = NULL;
+        assert_int_equal(bw_index_open(&ix, f->path, &d), BW_EMALFORMED);
+        assert_non_null(strstr(d.msg, "truncated or empty"));
+    }
+}
+
 static void unwritable_path_fails_cleanly(void **state)
 {
     struct bw_index_builder *b = bw_index_builder_new();
@@ -670,6 +709,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(more_category_sets_than_classes, setup, teardown),
         cmocka_unit_test_setup_teardown(corrupt_files_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(rebuild_does_not_disturb_an_open_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(in_place_overwrite_does_not_reach_an_open_index, setup,
+                                        teardown),
         cmocka_unit_test(unwritable_path_fails_cleanly),
     };
 
