@@ -22,6 +22,16 @@ head -c 4096 /dev/urandom >"$T/junk.bwi"
 cp "$T/A.bwi" "$T/junk2.bwi"
 printf 'x' | dd of="$T/junk2.bwi" bs=1 seek=300 conv=notrunc 2>/dev/null # one byte: bad checksum
 
+# export --snapshot: a mirror's file feeds firewalls too, without any database
+"$BW" --db "$T/no/such/dir.db" export --snapshot "$T/B.bwi" --format txt >"$T/e.txt" 2>"$T/e.err"
+[ "$(sort "$T/e.txt" | tr '\n' ' ')" = "$X $Y " ] && ok "export --snapshot lists the snapshot without a database" ||
+    bad "export --snapshot" "$(cat "$T/e.txt" "$T/e.err")"
+bw export --format txt >"$T/e2.txt" 2>/dev/null
+cmp -s "$T/e.txt" "$T/e2.txt" && ok "it is the same list as the database's export" || bad "export differs"
+"$BW" export --snapshot "$T/junk.bwi" --format txt >/dev/null 2>"$T/e3.err"
+[ $? -eq 1 ] && grep -q "junk.bwi: not a valid snapshot" "$T/e3.err" &&
+    ok "export --snapshot of a corrupt file fails with an error naming it" || bad "export corrupt" "$(cat "$T/e3.err")"
+
 # start_mirror LOG ARGS...: starts botwatch dnsbl on a kernel-chosen port; sets MIR and PORT
 start_mirror() {
     local log=$1
