@@ -5,8 +5,8 @@
 # origin gone, a restart from the cache alone). Every swap must keep the old index serving until
 # the new one is in, and a stream of queries running through the swaps must all be answered.
 . "$(dirname "$0")/lib.sh"
-MIR=; HTTP=; LOAD=
-trap 'kill $MIR $HTTP $LOAD 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+MIR=; HTTP=; LOAD=; BARE=
+trap 'kill $MIR $HTTP $LOAD $BARE 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 Z=bl.botwatch.local
 X=81.2.69.142 # in both snapshots
 Y=81.2.69.143 # only in the newer one
@@ -146,6 +146,32 @@ cmp -s "$T/cache.bwi" "$T/B.bwi" && ok "the cache holds the snapshot in service"
 cp "$T/A.bwi" "$T/www/new" && touch -d "2026-01-04 00:00:00 UTC" "$T/www/new" && mv "$T/www/new" "$T/www/snap.bwi"
 wait_for grep -q "older than the one in service" "$T/u.log" && listed "$Y" &&
     ok "an older snapshot (a rollback) is refused" || bad "older" "$(cat "$T/u.log")"
+# an origin that sends no validators: the same snapshot again at every poll is not swapped in
+python3 - "$T/www/snap.bwi" >"$T/bare.out" 2>"$T/bare.log" <<'EOF' &
+import http.server, sys
+body = open(sys.argv[1], "rb").read()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        sys.stderr.write("GET\n")
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+EOF
+BARE=$!
+for _ in $(seq 1 100); do [ -s "$T/bare.out" ] && break; sleep 0.05; done
+kill "$MIR"; wait "$MIR" 2>/dev/null; MIR=
+start_mirror "$T/u4.log" --snapshot "http://127.0.0.1:$(cat "$T/bare.out")/snap" --cache "$T/cache4.bwi" --poll 1
+wait_for test "$(grep -c GET "$T/bare.log")" -ge 3 # the download and two polls
+[ "$(grep -c "serving the new snapshot" "$T/u4.log")" = 0 ] && grep -q "downloaded" "$T/u4.log" &&
+    ok "an origin without validators: polls of the same snapshot do not swap it again" ||
+    bad "same snapshot swapped again" "$(cat "$T/u4.log")"
+kill "$BARE" "$MIR"; wait "$BARE" "$MIR" 2>/dev/null; MIR=
+start_mirror "$T/u.log" --snapshot "$URL" --cache "$T/cache.bwi" --poll 1
 kill "$HTTP"; wait "$HTTP" 2>/dev/null; HTTP=
 wait_for grep -q "cannot fetch $URL" "$T/u.log" && listed "$Y" &&
     ok "with the origin gone: one error line a poll, the snapshot keeps serving" || bad "origin down" "$(cat "$T/u.log")"
