@@ -28,6 +28,7 @@ demo: all data
 bench: all data
 	@./bench/run.sh
 	@./bench/formats.sh
+	@./bench/dnsbl.sh
 	@./bench/http.sh
 	@./bench/notify.sh
 

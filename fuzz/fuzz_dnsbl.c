@@ -5,7 +5,9 @@
  *  - an answer is a well-formed message: QR set, the query's ID, every counted record present
  *    and inside the packet, every compression pointer pointing backwards;
  *  - error answers (FORMERR, NOTIMP, REFUSED) are never longer than the query: no amplification;
- *  - truncating an answer (the rate limiter's slip) gives a well-formed, shorter message.
+ *  - truncating an answer (the rate limiter's slip) gives a well-formed, shorter message;
+ *  - the address bw_dnsbl_query_addr() extracts ahead (the server's batch lookup) is the very
+ *    address the answer looks up, whenever the answer looks one up.
  * Seeds: fuzz/corpus/dnsbl/ (real queries captured from dig, plus hostile ones).
  */
 #include "dnsbl/dnsbl.h"
@@ -24,10 +26,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
         }                                                                                      \
     } while (0)
 
-/* Listed when the address's last byte is odd: both answers get exercised. */
+/* Listed when the address's last byte is odd: both answers get exercised. ctx, when given,
+ * records the address looked up. */
 static bool lookup(void *ctx, const struct bw_addr *a, bw_catmask *cats, int *score)
 {
-    (void)ctx;
+    if (ctx != NULL)
+        *(struct bw_addr *)ctx = *a;
     *cats = (bw_catmask)a->b[14] * 0x0101u & ((1u << BW_CAT_COUNT) - 1);
     *score = a->b[13] % 101;
     return (a->b[15] & 1) != 0;
@@ -92,9 +96,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         ready = true;
     }
+    struct bw_addr ahead, seen;
+    bool have_ahead = bw_dnsbl_query_addr(&zone, data, size, &ahead) == BW_OK;
     for (int tr = 0; tr < 2; tr++) {
-        size_t n = bw_dnsbl_answer(&zone, lookup, NULL, data, size, out, sizeof(out),
+        memset(&seen, 0xee, sizeof(seen));
+        size_t n = bw_dnsbl_answer(&zone, lookup, &seen, data, size, out, sizeof(out),
                                    tr == 0 ? BW_DNSBL_UDP : BW_DNSBL_TCP);
+        struct bw_addr untouched;
+        memset(&untouched, 0xee, sizeof(untouched));
+        if (memcmp(&seen, &untouched, sizeof(seen)) != 0) /* the answer looked one up */
+            CHECK(have_ahead && memcmp(&seen, &ahead, sizeof(seen)) == 0);
         if (n == 0)
             continue;
         check_message(data, out, n);

@@ -6,7 +6,8 @@ set -eu
 PACKAGES="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
 libsqlite3-dev sqlite3 libjansson-dev libsodium-dev zlib1g-dev libinih-dev libcmocka-dev
 libmaxminddb-dev libpcre2-dev libexpat1-dev libmicrohttpd-dev libcurl4-openssl-dev python3 hyperfine
-curl dnsutils rbldnsd nftables ipset fail2ban crowdsec-firewall-bouncer postfix python3-jsonschema"
+curl dnsutils rbldnsd nftables ipset fail2ban crowdsec-firewall-bouncer postfix python3-jsonschema
+dnsperf rblcheck"
 
 # npm fetches the data sets at set-up; a machine may already have Node.js from elsewhere
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"

@@ -44,6 +44,8 @@ static void export_usage(FILE *out)
             "  --lookup-url URL rbldnsd TXT and suricata reference (the address is appended)\n"
             "  --drop           suricata: drop rules instead of alert rules\n"
             "  --from-store     judge the store directly instead of through a snapshot index\n"
+            "  --snapshot FILE  export this snapshot file (botwatch snapshot build; a mirror's\n"
+            "                   copy) instead of the database: no database is opened\n"
             "\n"
             "docs/export.md describes each format and how to load it.\n");
 }
@@ -126,6 +128,22 @@ static int export_from_store(struct bw_cli *cli, struct bw_store *st, struct bw_
     return rc;
 }
 
+/* A snapshot file given with --snapshot: walked as it is, no database needed (a mirror). */
+static int export_from_snapshot(const char *path, struct bw_export *x)
+{
+    struct bw_diag diag = { "" };
+    struct bw_index *ix = NULL;
+    int rc = bw_index_open(&ix, path, &diag);
+
+    if (rc != BW_OK) {
+        bw_cli_error("export", "%s", diag.msg[0] ? diag.msg : bw_strerror(rc));
+        return rc;
+    }
+    rc = bw_index_walk(ix, add_entry, x);
+    bw_index_close(ix);
+    return rc;
+}
+
 /* The index path: a snapshot built into a private temporary directory, walked, removed. */
 static int export_from_index(struct bw_cli *cli, struct bw_store *st, struct bw_export *x)
 {
@@ -191,15 +209,16 @@ int bw_cmd_export(struct bw_cli *cli, int argc, char **argv)
         { "lookup-url", required_argument, NULL, 'U' },
         { "drop", no_argument, NULL, 'D' },
         { "from-store", no_argument, NULL, 'S' },
+        { "snapshot", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     struct bw_export_opts eo = { .now_s = cli->now_s };
     enum bw_export_format f = BW_EXPORT_TXT;
-    const char *format = NULL, *output = NULL;
+    const char *format = NULL, *output = NULL, *snapshot = NULL;
     char tmp_path[4200];
     bool from_store = false;
-    struct bw_store *st;
+    struct bw_store *st = NULL;
     struct bw_export *x;
     FILE *out = stdout;
     uint64_t v;
@@ -226,6 +245,7 @@ int bw_cmd_export(struct bw_cli *cli, int argc, char **argv)
         case 'U': eo.lookup_url = optarg; break;
         case 'D': eo.suricata_drop = true; break;
         case 'S': from_store = true; break;
+        case 'P': snapshot = optarg; break;
         case 'h': export_usage(stdout); return BW_EXIT_OK;
         default: export_usage(stderr); return BW_EXIT_USAGE;
         }
@@ -250,7 +270,11 @@ int bw_cmd_export(struct bw_cli *cli, int argc, char **argv)
                                "usable in a script");
         return BW_EXIT_USAGE;
     }
-    if (bw_cli_open_store(cli, &st) != BW_OK)
+    if (snapshot != NULL && from_store) {
+        bw_cli_error("export", "--snapshot and --from-store exclude each other");
+        return BW_EXIT_USAGE;
+    }
+    if (snapshot == NULL && bw_cli_open_store(cli, &st) != BW_OK)
         return BW_EXIT_FAIL;
     if (output != NULL) {
         snprintf(tmp_path, sizeof(tmp_path), "%s.tmp", output);
@@ -262,7 +286,10 @@ int bw_cmd_export(struct bw_cli *cli, int argc, char **argv)
         }
     }
     x = bw_export_new(f, out, &eo);
-    rc = from_store ? export_from_store(cli, st, x) : export_from_index(cli, st, x);
+    if (snapshot != NULL)
+        rc = export_from_snapshot(snapshot, x);
+    else
+        rc = from_store ? export_from_store(cli, st, x) : export_from_index(cli, st, x);
     bw_store_close(st);
     if (rc != BW_OK) {
         bw_export_free(x);

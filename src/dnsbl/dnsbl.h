@@ -6,6 +6,8 @@
  *  - Configure: bw_dnsbl_config_default() fills the defaults (zone bl.botwatch.local, TTL 300 s,
  *    negative TTL 60 s, 127.0.0.1:5353, one thread per CPU, RRL 20 responses/s per /24 or /56);
  *    change fields, then bw_dnsbl_zone_init() checks them and precomputes the wire forms.
+ *    threads 0 means one per CPU this process may run on (its affinity mask: a server pinned
+ *    with taskset to one core runs one UDP thread).
  *  - Answer: bw_dnsbl_answer() is the whole protocol as a pure function from one query packet
  *    to one response packet. It allocates nothing, does no I/O, and calls lookup() at most once.
  *    A return of 0 means "send nothing" (too short to be a query, a response, no room).
@@ -46,6 +48,19 @@
 typedef bool (*bw_dnsbl_lookup_fn)(void *ctx, const struct bw_addr *a, bw_catmask *cats,
                                    int *score);
 
+/* The result of one lookup, for the batch form below. */
+struct bw_dnsbl_hit {
+    bool listed;
+    bw_catmask cats;
+    int score;
+};
+/* Optional batch form of the lookup: out[i] for a[i], i < n, exactly as n lookup() calls would
+ * answer. The UDP threads call it once per received batch, before answering any query of it,
+ * so the implementation can pin its index once and fetch the memory of every lookup in
+ * parallel. Thread-safe, as lookup. */
+typedef void (*bw_dnsbl_lookup_batch_fn)(void *ctx, size_t n, const struct bw_addr *a,
+                                         struct bw_dnsbl_hit *out);
+
 struct bw_dnsbl_config {
     const char *zone;        /* apex, e.g. "bl.botwatch.local" (a trailing dot is fine) */
     const char *listen;      /* "ADDR:PORT" or "[IPv6]:PORT"; port 0 picks a free one */
@@ -55,12 +70,14 @@ struct bw_dnsbl_config {
     uint32_t ttl_s;          /* TTL of A and TXT answers and of SOA/NS */
     uint32_t neg_ttl_s;      /* TTL of the SOA in negative answers, and SOA MINIMUM */
     uint32_t serial;         /* SOA serial; 0 = the time the zone was initialised */
-    unsigned threads;        /* UDP threads; 0 = one per online CPU (at most THREADS_MAX) */
+    unsigned threads;        /* UDP threads; 0 = one per CPU of the affinity mask (at most
+                              * THREADS_MAX) */
     uint32_t rrl_rate;       /* responses per second per client /24 or /56; 0 = no limit */
     uint32_t rrl_burst;      /* bucket depth, in responses */
     uint32_t rrl_slip;       /* every slip-th limited response is sent truncated; 0 = none */
     bool rrl_loopback;       /* rate-limit loopback clients too (default false: a source of
                               * 127/8 or ::1 cannot be spoofed from outside the host) */
+    bw_dnsbl_lookup_batch_fn lookup_batch; /* NULL = lookup() per query; same ctx */
 };
 
 void bw_dnsbl_config_default(struct bw_dnsbl_config *c);
@@ -91,6 +108,12 @@ enum bw_dnsbl_transport { BW_DNSBL_UDP, BW_DNSBL_TCP };
 size_t bw_dnsbl_answer(const struct bw_dnsbl_zone *z, bw_dnsbl_lookup_fn lookup, void *ctx,
                        const uint8_t *q, size_t q_len, uint8_t *out, size_t out_cap,
                        enum bw_dnsbl_transport tr);
+
+/* The address a query asks about (a reversed IPv4 or IPv6 name under the zone), the one
+ * bw_dnsbl_answer() would look up; BW_EMALFORMED for any other packet. Cheap, allocation-free:
+ * the server uses it to look up a whole batch at once. */
+BW_MUSTCHECK int bw_dnsbl_query_addr(const struct bw_dnsbl_zone *z, const uint8_t *q,
+                                     size_t q_len, struct bw_addr *out);
 
 /* Turns the response resp (resp_len bytes, as bw_dnsbl_answer() wrote it) into its truncated
  * form in place: TC set, no records but the question and OPT. Returns the new length. */

@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,7 @@ struct udp_worker {
 struct bw_dnsbl_server {
     struct bw_dnsbl_zone zone;
     bw_dnsbl_lookup_fn fn;
+    bw_dnsbl_lookup_batch_fn batch_fn;
     void *ctx;
     struct bw_rrl *rrl;
     bool rrl_loopback;
@@ -161,6 +163,27 @@ static int open_socket(const struct sockaddr_storage *ss, socklen_t len, int typ
 
 /* ---- UDP --------------------------------------------------------------------------------- */
 
+/* One query's answer looked up in advance with the rest of its batch: the lookup the wire
+ * function calls, for the address it was looked up for (anything else asks the real one). */
+struct prelooked {
+    const struct bw_dnsbl_server *srv;
+    const struct bw_addr *a;       /* NULL: not looked up in advance */
+    const struct bw_dnsbl_hit *hit;
+};
+
+static bool prelooked_lookup(void *ctx, const struct bw_addr *a, bw_catmask *cats, int *score)
+{
+    const struct prelooked *p = ctx;
+
+    if (p->a == NULL || memcmp(p->a->b, a->b, sizeof(a->b)) != 0)
+        return p->srv->fn(p->srv->ctx, a, cats, score);
+    if (p->hit->listed) {
+        *cats = p->hit->cats;
+        *score = p->hit->score;
+    }
+    return p->hit->listed;
+}
+
 static void *udp_main(void *arg)
 {
     struct udp_worker *wk = arg;
@@ -170,6 +193,9 @@ static void *udp_main(void *arg)
     struct mmsghdr rmsg[BATCH], smsg[BATCH];
     struct iovec riov[BATCH], siov[BATCH];
     struct sockaddr_storage peer[BATCH];
+    struct bw_addr qa[BATCH];
+    struct bw_dnsbl_hit hit[BATCH];
+    int slot[BATCH];
     struct timeval tv = { .tv_usec = STOP_CHECK_MS * 1000 };
 
     /* A blocking receive with a timeout rather than poll(): one syscall less per batch, and
@@ -191,12 +217,28 @@ static void *udp_main(void *arg)
                 break;
             uint64_t t = srv->rrl != NULL ? now_ms() : 0;
             int ns = 0;
+            size_t nq = 0;
+            /* The whole batch's lookups first, in one call (see bw_dnsbl_lookup_batch_fn). */
+            for (int i = 0; i < n && srv->batch_fn != NULL; i++) {
+                slot[i] = -1;
+                if (!(rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) &&
+                    bw_dnsbl_query_addr(&srv->zone, riov[i].iov_base, rmsg[i].msg_len,
+                                        &qa[nq]) == BW_OK)
+                    slot[i] = (int)nq++;
+            }
+            if (nq > 0)
+                srv->batch_fn(srv->ctx, nq, qa, hit);
             for (int i = 0; i < n; i++) {
                 uint8_t *o = out + (size_t)i * BW_DNSBL_UDP_MAX;
                 /* a datagram over UDP_IN_MAX arrives cut: no query is that long, drop it */
                 if (rmsg[i].msg_hdr.msg_flags & MSG_TRUNC)
                     continue;
-                size_t len = bw_dnsbl_answer(&srv->zone, srv->fn, srv->ctx, riov[i].iov_base,
+                struct prelooked pl = { srv, NULL, NULL };
+                if (srv->batch_fn != NULL && slot[i] >= 0) {
+                    pl.a = &qa[slot[i]];
+                    pl.hit = &hit[slot[i]];
+                }
+                size_t len = bw_dnsbl_answer(&srv->zone, prelooked_lookup, &pl, riov[i].iov_base,
                                              rmsg[i].msg_len, o, BW_DNSBL_UDP_MAX, BW_DNSBL_UDP);
                 if (len == 0)
                     continue;
@@ -378,9 +420,16 @@ static void *tcp_main(void *arg)
 
 /* ---- start and stop ---------------------------------------------------------------------- */
 
+/* One thread per CPU this process may run on: more threads than CPUs only take turns. */
 static unsigned default_threads(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    long n = 0;
+
+    if (sched_getaffinity(0, sizeof(set), &set) == 0)
+        n = CPU_COUNT(&set);
+    if (n < 1)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1)
         return 1;
     return n > BW_DNSBL_THREADS_MAX ? BW_DNSBL_THREADS_MAX : (unsigned)n;
@@ -449,6 +498,7 @@ int bw_dnsbl_server_start(struct bw_dnsbl_server **out, const struct bw_dnsbl_co
     }
     struct bw_dnsbl_server *s = bw_xcalloc(1, sizeof(*s));
     s->fn = fn;
+    s->batch_fn = c->lookup_batch;
     s->ctx = ctx;
     s->tcp_fd = -1;
     s->stop_pipe[0] = s->stop_pipe[1] = -1;

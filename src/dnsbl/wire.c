@@ -495,6 +495,47 @@ static bool is_v4_point(const struct bw_addr *a, uint8_t last)
     return memcmp(a->b, p, 15) == 0 && a->b[15] == last;
 }
 
+/* Where the zone starts in the question name: true when the name is the apex or under it, with
+ * the number and bytes of the labels before it. */
+static bool find_zone(const struct bw_dnsbl_zone *z, const struct name *qn, int *pre_labels,
+                      size_t *pre_len)
+{
+    if (qn->len < z->apex_len)
+        return false;
+    size_t cut = qn->len - z->apex_len;
+    for (int i = 0; i <= qn->n_labels; i++) {
+        size_t off = i < qn->n_labels ? qn->off[i] : qn->len - 1;
+        if (off == cut) {
+            *pre_labels = i;
+            *pre_len = cut;
+            return labels_eq_ci(qn->wire + cut, z->apex, z->apex_len);
+        }
+        if (off > cut)
+            break;
+    }
+    return false;
+}
+
+int bw_dnsbl_query_addr(const struct bw_dnsbl_zone *z, const uint8_t *q, size_t q_len,
+                        struct bw_addr *out)
+{
+    struct rd r = { .msg = q, .len = q_len, .pos = HDR_LEN };
+    struct name qn;
+    uint8_t low[256];
+    int pre_labels = 0;
+    size_t pre_len = 0;
+
+    if (q_len < HDR_LEN || (q[2] & 0xf8) != 0 || q[4] != 0 || q[5] != 1)
+        return BW_EMALFORMED;
+    rd_name(&r, &qn);
+    rd_skip(&r, 4); /* type and class */
+    if (r.err || qn.compressed || !find_zone(z, &qn, &pre_labels, &pre_len) || pre_labels == 0)
+        return BW_EMALFORMED;
+    for (size_t i = 0; i < pre_len; i++)
+        low[i] = lower(qn.wire[i]);
+    return bw_dnsbl_name_addr(low, pre_len, pre_labels, out);
+}
+
 size_t bw_dnsbl_answer(const struct bw_dnsbl_zone *z, bw_dnsbl_lookup_fn lookup, void *ctx,
                        const uint8_t *q, size_t q_len, uint8_t *out, size_t out_cap,
                        enum bw_dnsbl_transport tr)
@@ -564,23 +605,9 @@ size_t bw_dnsbl_answer(const struct bw_dnsbl_zone *z, bw_dnsbl_lookup_fn lookup,
         return 0;
 
     /* Where the zone starts inside the question name, and what is before it. */
-    bool in_zone = false;
     int pre_labels = 0;
     size_t pre_len = 0;
-    if (qn.len >= z->apex_len) {
-        size_t cut = qn.len - z->apex_len;
-        for (int i = 0; i <= qn.n_labels; i++) {
-            size_t off = i < qn.n_labels ? qn.off[i] : qn.len - 1;
-            if (off == cut) {
-                in_zone = labels_eq_ci(qn.wire + cut, z->apex, z->apex_len);
-                pre_labels = i;
-                pre_len = cut;
-                break;
-            }
-            if (off > cut)
-                break;
-        }
-    }
+    bool in_zone = find_zone(z, &qn, &pre_labels, &pre_len);
     unsigned apex_ptr = (unsigned)(HDR_LEN + pre_len);
 
     if (ext_rcode != 0) {

@@ -467,6 +467,43 @@ static void garbage_is_never_amplified(void **state)
     }
 }
 
+/* The address the server looks up ahead for a batch is the one the answer would look up. */
+static void query_addr_is_what_answer_looks_up(void **state)
+{
+    uint8_t q[512], out[1232];
+    struct bw_addr a, want;
+    size_t ql;
+    (void)state;
+
+    ql = tq_build(q, 1, "142.69.2.81" Z, 1, 1, 0);
+    assert_int_equal(bw_dnsbl_query_addr(&zone, q, ql, &a), BW_OK);
+    assert_int_equal(bw_addr_parse(&want, "81.2.69.142", 11), BW_OK);
+    assert_int_equal(bw_addr_cmp(&a, &want), 0);
+    assert_true(bw_dnsbl_answer(&zone, fake_lookup, &fk, q, ql, out, sizeof(out), BW_DNSBL_UDP) > 0);
+    assert_int_equal(bw_addr_cmp(&fk.last, &a), 0);
+    /* case does not matter, in the zone or in the nibbles */
+    ql = tq_build(q, 2, "7.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.0.0.0.0.0.4.F.C.2.0.A.2.BL.Botwatch.LOCAL",
+                  28, 1, 512);
+    assert_int_equal(bw_dnsbl_query_addr(&zone, q, ql, &a), BW_OK);
+    assert_int_equal(bw_addr_parse(&want, "2a02:cf40:0:1::17", 17), BW_OK);
+    assert_int_equal(bw_addr_cmp(&a, &want), 0);
+    /* nothing to look up: the apex, another zone, a name that is no address, a response, junk */
+    ql = tq_build(q, 3, "bl.botwatch.local", 1, 1, 0);
+    assert_int_equal(bw_dnsbl_query_addr(&zone, q, ql, &a), BW_EMALFORMED);
+    ql = tq_build(q, 4, "142.69.2.81.bl.example.org", 1, 1, 0);
+    assert_int_equal(bw_dnsbl_query_addr(&zone, q, ql, &a), BW_EMALFORMED);
+    ql = tq_build(q, 5, "www" Z, 1, 1, 0);
+    assert_int_equal(bw_dnsbl_query_addr(&zone, q, ql, &a), BW_EMALFORMED);
+    ql = tq_build(q, 6, "142.69.2.81" Z, 1, 1, 0);
+    q[2] |= 0x80;
+    assert_int_equal(bw_dnsbl_query_addr(&zone, q, ql, &a), BW_EMALFORMED);
+    assert_int_equal(bw_dnsbl_query_addr(&zone, q, 11, &a), BW_EMALFORMED);
+    for (size_t cut = 12; cut < ql; cut++) {
+        q[2] &= 0x7f;
+        assert_int_equal(bw_dnsbl_query_addr(&zone, q, cut, &a), BW_EMALFORMED);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -486,6 +523,7 @@ int main(void)
         cmocka_unit_test_setup(truncate_keeps_question_and_opt, setup),
         cmocka_unit_test_setup(zone_config_is_checked, setup),
         cmocka_unit_test_setup(garbage_is_never_amplified, setup),
+        cmocka_unit_test_setup(query_addr_is_what_answer_looks_up, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -172,6 +172,26 @@ static void ipv4_round_trip_and_misses(void **state)
         a.b[15] |= 1;
         assert_false(bw_index_lookup(ix, &a, NULL));
     }
+    {
+        /* the batch form over full buckets: every key and its odd neighbour */
+        struct bw_addr *a = calloc(2 * N, sizeof(*a));
+        bool *listed = calloc(2 * N, sizeof(*listed));
+
+        for (size_t i = 0; i < 2 * N; i++) {
+            uint32_t k = keys[i / 2] | (uint32_t)(i % 2);
+
+            a[i].b[10] = a[i].b[11] = 0xff;
+            a[i].b[12] = (uint8_t)(k >> 24);
+            a[i].b[13] = (uint8_t)(k >> 16);
+            a[i].b[14] = (uint8_t)(k >> 8);
+            a[i].b[15] = (uint8_t)k;
+        }
+        bw_index_lookup_many(ix, 2 * N, a, listed, NULL);
+        for (size_t i = 0; i < 2 * N; i++)
+            assert_int_equal(listed[i], i % 2 == 0);
+        free(a);
+        free(listed);
+    }
     assert_string_equal(match(ix, "81.1.255.254", NULL), "");
     assert_string_equal(match(ix, "81.6.0.0", NULL), "");
     assert_string_equal(match(ix, "0.0.0.0", NULL), "");
@@ -255,6 +275,33 @@ static void nested_prefixes_most_specific_wins(void **state)
     assert_int_equal(e.cats, CAT(MALWARE));
     assert_string_equal(match(ix, "2a02:cf40:0:2::17", &e), "2a02:cf40::/32");
     assert_string_equal(match(ix, "2a02:cf41::", NULL), "");
+    {
+        /* the batch form answers exactly as one lookup at a time, over every kind of entry */
+        static const char *const probe[] = {
+            "89.160.21.7",  "89.160.21.8",  "89.160.21.200", "89.160.22.0", "89.161.0.0",
+            "10.200.1.1",   "0.0.0.0",      "255.255.255.255", "2a02:cf40:0:1::17",
+            "2a02:cf40:0:2::17", "2a02:cf41::", "::1",
+        };
+        enum { NP = sizeof(probe) / sizeof(probe[0]) };
+        struct bw_addr a[NP];
+        struct bw_index_entry many[NP], one;
+        bool listed[NP];
+
+        for (size_t i = 0; i < NP; i++)
+            a[i] = addr(probe[i]);
+        bw_index_lookup_many(ix, NP, a, listed, many);
+        for (size_t i = 0; i < NP; i++) {
+            memset(&one, 0, sizeof(one));
+            assert_int_equal(listed[i], bw_index_lookup(ix, &a[i], &one));
+            if (listed[i]) {
+                assert_memory_equal(&many[i].prefix, &one.prefix, sizeof(one.prefix));
+                assert_int_equal(many[i].cats, one.cats);
+                assert_int_equal(many[i].score, one.score);
+            }
+        }
+        bw_index_lookup_many(ix, NP, a, listed, NULL); /* hits may be NULL */
+        assert_true(listed[0] && !listed[4]);
+    }
     bw_index_close(ix);
 }
 
@@ -596,6 +643,45 @@ static void rebuild_does_not_disturb_an_open_index(void **state)
     bw_index_close(ix);
 }
 
+/* Overwriting the file in place (cp over it, then truncating it to nothing) under an open
+ * index: the open one keeps answering as before, and nothing faults (the image is a private
+ * copy, not a mapping of the file: no SIGBUS). */
+static void in_place_overwrite_does_not_reach_an_open_index(void **state)
+{
+    struct fx *f = *state;
+    struct bw_index_builder *b = bw_index_builder_new();
+    struct bw_index *ix;
+    uint8_t junk[4096];
+    int fd;
+
+    for (int i = 0; i < 5000; i++) {
+        char t[32];
+
+        snprintf(t, sizeof(t), "81.2.%d.%d", i / 250, i % 250);
+        add(b, t, CAT(SCAN), 40);
+    }
+    ix = finish_open(f, b, 5000);
+    memset(junk, 0xa5, sizeof(junk));
+    fd = open(f->path, O_WRONLY); /* same inode, no O_TRUNC: overwritten in place */
+    assert_true(fd >= 0);
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+    assert_int_equal(ftruncate(fd, 0), 0);
+    close(fd);
+    assert_string_equal(match(ix, "81.2.0.0", NULL), "81.2.0.0");
+    assert_string_equal(match(ix, "81.2.19.249", NULL), "81.2.19.249");
+    assert_string_equal(match(ix, "81.2.20.0", NULL), "");
+    bw_index_close(ix);
+    /* and the truncated file is refused, with a reason naming it */
+    {
+        struct bw_diag d = { "" };
+
+        ix = NULL;
+        assert_int_equal(bw_index_open(&ix, f->path, &d), BW_EMALFORMED);
+        assert_non_null(strstr(d.msg, "truncated or empty"));
+    }
+}
+
 static void unwritable_path_fails_cleanly(void **state)
 {
     struct bw_index_builder *b = bw_index_builder_new();
@@ -623,6 +709,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(more_category_sets_than_classes, setup, teardown),
         cmocka_unit_test_setup_teardown(corrupt_files_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(rebuild_does_not_disturb_an_open_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(in_place_overwrite_does_not_reach_an_open_index, setup,
+                                        teardown),
         cmocka_unit_test(unwritable_path_fails_cleanly),
     };
 
