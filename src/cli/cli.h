@@ -83,6 +83,12 @@ int bw_cli_advisories_load(struct bw_store *st, struct bw_advisories **out);
  * refresher thread, and the DNSBL on dns_listen when not NULL. */
 struct bw_cli_live;
 struct bw_index_ref;
+struct bw_index;
+struct bw_dnsbl_hit;
+/* The DNSBL's batch lookup on a pinned index (bw_index_lookup_many, 64 at a time): out[i]
+ * for a[i]. The standalone DNSBL and serve --dns share it. */
+void bw_cli_dnsbl_batch(const struct bw_index *ix, size_t n, const struct bw_addr *a,
+                        struct bw_dnsbl_hit *out);
 int bw_cli_live_start(struct bw_cli *cli, const char *dns_listen, struct bw_cli_live **out);
 struct bw_index_ref *bw_cli_live_ref(struct bw_cli_live *l);
 void bw_cli_live_stop(struct bw_cli_live *l); /* NULL is a no-op */

@@ -67,13 +67,9 @@ static bool index_lookup(void *ctx, const struct bw_addr *a, bw_catmask *cats, i
     return hit;
 }
 
-/* The batch form: the index is pinned once for the whole batch, and its memory fetched in
- * parallel (bw_index_lookup_many). */
-static void index_lookup_batch(void *ctx, size_t n, const struct bw_addr *a,
-                               struct bw_dnsbl_hit *out)
+void bw_cli_dnsbl_batch(const struct bw_index *ix, size_t n, const struct bw_addr *a,
+                        struct bw_dnsbl_hit *out)
 {
-    struct bw_index_ref *ref = ctx;
-    const struct bw_index *ix = bw_index_ref_get(ref);
     struct bw_index_entry e[64];
     bool listed[64];
 
@@ -87,6 +83,16 @@ static void index_lookup_batch(void *ctx, size_t n, const struct bw_addr *a,
             out[i + j].score = listed[j] ? e[j].score : 0;
         }
     }
+}
+
+/* The batch form: the index is pinned once for the whole batch. */
+static void index_lookup_batch(void *ctx, size_t n, const struct bw_addr *a,
+                               struct bw_dnsbl_hit *out)
+{
+    struct bw_index_ref *ref = ctx;
+    const struct bw_index *ix = bw_index_ref_get(ref);
+
+    bw_cli_dnsbl_batch(ix, n, a, out);
     bw_index_ref_put(ref, ix);
 }
 

@@ -99,20 +99,42 @@ static void *refresher_main(void *arg)
 /* The DNSBL's view of the index in service. The sockets are bound before the first snapshot
  * is built, so queries that arrive meanwhile wait here (briefly) and get a true answer
  * rather than a refused connection or a wrong NXDOMAIN. */
-static bool live_lookup(void *ctx, const struct bw_addr *a, bw_catmask *cats, int *score)
+static struct bw_index_ref *live_ref(struct bw_cli_live *l)
 {
-    struct bw_cli_live *l = ctx;
     struct bw_index_ref *ref = __atomic_load_n(&l->ref, __ATOMIC_ACQUIRE);
-    const struct bw_index *ix;
 
     if (ref == NULL) {
         pthread_mutex_lock(&l->mu);
         while ((ref = __atomic_load_n(&l->ref, __ATOMIC_ACQUIRE)) == NULL && !l->failed)
             pthread_cond_wait(&l->ready, &l->mu);
         pthread_mutex_unlock(&l->mu);
-        if (ref == NULL)
-            return false;
     }
+    return ref;
+}
+
+/* A whole received batch at once: the index pinned once (as the standalone DNSBL does). */
+static void live_lookup_batch(void *ctx, size_t n, const struct bw_addr *a,
+                              struct bw_dnsbl_hit *out)
+{
+    struct bw_index_ref *ref = live_ref(ctx);
+    const struct bw_index *ix;
+
+    if (ref == NULL) {
+        memset(out, 0, n * sizeof(*out));
+        return;
+    }
+    ix = bw_index_ref_get(ref);
+    bw_cli_dnsbl_batch(ix, n, a, out);
+    bw_index_ref_put(ref, ix);
+}
+
+static bool live_lookup(void *ctx, const struct bw_addr *a, bw_catmask *cats, int *score)
+{
+    struct bw_index_ref *ref = live_ref(ctx);
+    const struct bw_index *ix;
+
+    if (ref == NULL)
+        return false;
     ix = bw_index_ref_get(ref);
     struct bw_index_entry e;
     bool hit = bw_index_lookup(ix, a, &e);
@@ -144,6 +166,7 @@ int bw_cli_live_start(struct bw_cli *cli, const char *dns_listen, struct bw_cli_
         struct bw_diag d = { "" };
 
         c.listen = dns_listen;
+        c.lookup_batch = live_lookup_batch;
         if (c.rrl_burst < c.rrl_rate * 2)
             c.rrl_burst = c.rrl_rate * 2;
         rc = bw_dnsbl_server_start(&l->dns, &c, live_lookup, l, &d);
