@@ -62,6 +62,14 @@ void bw_buf_reset(struct bw_buf *b)
         b->data[0] = '\0';
 }
 
+int bw_buf_reserve(struct bw_buf *b, size_t extra)
+{
+    if (extra > effective_max(b) - b->len)
+        return BW_ETOOBIG;
+    reserve(b, extra);
+    return BW_OK;
+}
+
 int bw_buf_append(struct bw_buf *b, const void *p, size_t n)
 {
     if (n > effective_max(b) - b->len)

@@ -101,6 +101,9 @@ void bw_buf_init(struct bw_buf *b, size_t max_len);
 void bw_buf_cleanup(struct bw_buf *b);
 void bw_buf_reset(struct bw_buf *b);
 BW_MUSTCHECK int bw_buf_append(struct bw_buf *b, const void *p, size_t n);
+/* Room for extra more bytes (and the NUL) past len, for writing into data directly; len is
+ * unchanged. BW_ETOOBIG past the cap. */
+BW_MUSTCHECK int bw_buf_reserve(struct bw_buf *b, size_t extra);
 BW_MUSTCHECK int bw_buf_printf(struct bw_buf *b, const char *fmt, ...) BW_PRINTF(2, 3);
 
 /* ---- addresses ------------------------------------------------------------------------- */

@@ -19,6 +19,7 @@
 
 #include <sodium.h>
 #include <sqlite3.h>
+#include <zlib.h>
 
 #include "store/store_int.h"
 
@@ -208,6 +209,9 @@ static const char *const migrations[] = {
     ");\n"
     "CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE state = 'pending';\n"
     "CREATE INDEX outbox_case ON outbox (case_id, id);\n",
+    /* 6: outbox payloads may be stored deflated (zlib); plain_len is their size as sent */
+    "ALTER TABLE outbox ADD COLUMN encoding TEXT NOT NULL DEFAULT '';\n"
+    "ALTER TABLE outbox ADD COLUMN plain_len INTEGER NOT NULL DEFAULT 0;\n",
 };
 
 /* The enrichment columns of devices, in the order read_enrichment() reads them. */
@@ -357,9 +361,10 @@ static const char *const stmt_sql[S_COUNT] = {
                     "JOIN cases c ON c.id = cd.case_id WHERE cd.ip = ?1 AND c.contact = ?2 "
                     "ORDER BY cd.case_id DESC LIMIT 1",
     [S_OUTBOX_PUT] = "INSERT INTO outbox (idem_key, case_id, level, route, destination, "
-                     "payload, next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-                     "?8) RETURNING id",
-    [S_OUTBOX_GET] = "SELECT " OUTBOX_COLUMNS ", payload FROM outbox WHERE id = ?1",
+                     "payload, next_attempt_at, created_at, encoding, plain_len) VALUES (?1, ?2, "
+                     "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+    [S_OUTBOX_GET] = "SELECT " OUTBOX_COLUMNS ", payload, encoding, plain_len FROM outbox "
+                     "WHERE id = ?1",
     [S_OUTBOX_CLAIM] = "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?3 "
                        "WHERE id = ?1 AND state = 'pending' AND next_attempt_at <= ?2",
     [S_OUTBOX_MARK] = "UPDATE outbox SET state = ?2, next_attempt_at = ?3, last_error = ?4, "
@@ -373,6 +378,7 @@ struct sq_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[S_COUNT];
     char path[4096];
+    struct bw_buf zbuf; /* deflated outbox payloads on their way in */
 };
 
 static struct sq_store *sq(struct bw_store *st)
@@ -564,6 +570,7 @@ static void sq_close(struct bw_store *st)
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
     sqlite3_close(s->db);
+    bw_buf_cleanup(&s->zbuf);
     free(s);
 }
 
@@ -2063,20 +2070,42 @@ static int sq_case_stats(struct bw_store *st, bool by_asn, int64_t now_s, bw_cas
 
 /* ---- outbox ---- */
 
+/* Payloads over this are stored deflated: a notice is mostly repeated text (about a sixth of
+ * its size once deflated at level 1), and writing the database was most of a cycle's time. */
+#define OUTBOX_DEFLATE_MIN 4096
+
 static int sq_outbox_put(struct bw_store *st, struct bw_outbox_msg *m)
 {
-    sqlite3_stmt *stmt = prep(sq(st), S_OUTBOX_PUT);
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = prep(s, S_OUTBOX_PUT);
+    const void *p = m->payload != NULL ? m->payload : "";
+    size_t len = m->payload_len;
+    bool deflated = false;
     int rc;
 
+    if (len >= OUTBOX_DEFLATE_MIN && len < UINT32_MAX) {
+        uLongf zlen = compressBound((uLong)len);
+
+        if (s->zbuf.data == NULL)
+            bw_buf_init(&s->zbuf, 0);
+        bw_buf_reset(&s->zbuf);
+        if (bw_buf_reserve(&s->zbuf, zlen) == BW_OK &&
+            compress2((Bytef *)s->zbuf.data, &zlen, p, (uLong)len, 1) == Z_OK && zlen < len) {
+            p = s->zbuf.data;
+            len = zlen;
+            deflated = true;
+        }
+    }
     sqlite3_bind_text(stmt, 1, m->key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, m->case_id);
     sqlite3_bind_int(stmt, 3, m->level);
     sqlite3_bind_text(stmt, 4, m->route, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 5, m->dest, -1, SQLITE_STATIC);
-    sqlite3_bind_blob64(stmt, 6, m->payload != NULL ? m->payload : "", m->payload_len,
-                        SQLITE_STATIC);
+    sqlite3_bind_blob64(stmt, 6, p, len, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 7, m->next_s);
     sqlite3_bind_int64(stmt, 8, m->created_s);
+    sqlite3_bind_text(stmt, 9, deflated ? "deflate" : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 10, (int64_t)m->payload_len);
     rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {
         m->id = sqlite3_column_int64(stmt, 0);
@@ -2150,7 +2179,21 @@ static int sq_outbox_get(struct bw_store *st, int64_t id, struct bw_outbox_msg *
 
         read_outbox(stmt, out);
         bw_buf_reset(payload);
-        rc = len > 0 ? bw_buf_append(payload, p, len) : BW_OK;
+        if (strcmp(col_text(stmt, 13), "deflate") == 0) {
+            uLongf plain = (uLongf)sqlite3_column_int64(stmt, 14);
+
+            rc = bw_buf_reserve(payload, (size_t)plain + 1);
+            if (rc == BW_OK && (uncompress((Bytef *)payload->data, &plain, p, (uLong)len) !=
+                                    Z_OK ||
+                                plain != (uLongf)sqlite3_column_int64(stmt, 14)))
+                rc = BW_EBACKEND; /* a damaged row: reported, never sent garbled */
+            if (rc == BW_OK) {
+                payload->len = plain;
+                payload->data[plain] = '\0';
+            }
+        } else {
+            rc = len > 0 ? bw_buf_append(payload, p, len) : BW_OK;
+        }
         out->payload = payload->data;
         out->payload_len = payload->len;
     } else {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <sqlite3.h>
 
 #define NOW INT64_C(1780000000)
 #define H 3600
@@ -455,6 +456,50 @@ static int64_t put_msg(struct bw_store *st, int64_t case_id, const char *key, in
     return m.id;
 }
 
+/* A large payload is stored deflated and comes back byte for byte; a damaged one is refused,
+ * never returned garbled. */
+static void large_payloads_are_stored_deflated(void **state)
+{
+    struct fx *f = *state;
+    int64_t cid = new_case(f->st, "aaisp", BW_CASE_PENDING);
+    size_t len = 200000;
+    char *big = malloc(len);
+    struct bw_outbox_msg m = { .case_id = cid, .next_s = NOW, .created_s = NOW };
+    struct bw_buf body;
+    sqlite3 *db;
+    sqlite3_stmt *stmt;
+
+    for (size_t i = 0; i < len; i++) /* text with repeats and a few NULs */
+        big[i] = i % 997 == 0 ? '\0' : (char)('a' + (i * 7 + i / 101) % 26);
+    snprintf(m.key, sizeof(m.key), "bw-big");
+    snprintf(m.route, sizeof(m.route), "email");
+    snprintf(m.dest, sizeof(m.dest), "abuse@aaisp.example");
+    m.payload = big;
+    m.payload_len = len;
+    assert_int_equal(bw_store_outbox_put(f->st, &m), BW_OK);
+    bw_buf_init(&body, 0);
+    assert_int_equal(bw_store_outbox_get(f->st, m.id, &m, &body), BW_OK);
+    assert_int_equal(body.len, len);
+    assert_memory_equal(body.data, big, len);
+    /* stored smaller, marked, and a damaged row is an error */
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT length(payload), encoding, plain_len FROM "
+                                            "outbox WHERE idem_key = 'bw-big'", -1, &stmt, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    assert_true((size_t)sqlite3_column_int64(stmt, 0) < len / 2);
+    assert_string_equal((const char *)sqlite3_column_text(stmt, 1), "deflate");
+    assert_int_equal(sqlite3_column_int64(stmt, 2), (sqlite3_int64)len);
+    sqlite3_finalize(stmt);
+    assert_int_equal(sqlite3_exec(db, "UPDATE outbox SET payload = x'789c0102' WHERE "
+                                      "idem_key = 'bw-big'", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_not_equal(bw_store_outbox_get(f->st, m.id, &m, &body), BW_OK);
+    bw_buf_cleanup(&body);
+    free(big);
+}
+
 static void outbox_queues_once_per_key_and_delivers_by_claim(void **state)
 {
     struct fx *f = *state;
@@ -674,6 +719,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(list_filters_by_state_contact_and_deadline, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(case_devices_put_list_and_find, setup, teardown),
+        cmocka_unit_test_setup_teardown(large_payloads_are_stored_deflated, setup, teardown),
         cmocka_unit_test_setup_teardown(outbox_queues_once_per_key_and_delivers_by_claim, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(walk_by_contact_groups_devices_of_one_contact, setup,
