@@ -49,25 +49,27 @@ struct bw_http_image {
     size_t n;
     char *pool;
     size_t pool_len, pool_cap;
+    uint32_t *table; /* pool offset + 1 of each distinct record; 0 = empty */
+    size_t cap, used;
 };
 
 struct bw_http_image_builder {
     struct bw_http_image *im;
     size_t dev_cap;
-    uint32_t *table; /* pool offset + 1 of each distinct record; 0 = empty */
-    size_t cap, used;
 };
 
 void bw_http__image_builder_init(struct bw_http_image_builder *b, struct bw_http_image *im);
 /* Devices are added in address order (the store's walks give them so). */
 void bw_http__image_add(struct bw_http_image_builder *b, const struct bw_device *d,
                         const struct bw_verdict *v, bool allowlisted);
-void bw_http__image_builder_done(struct bw_http_image_builder *b); /* frees the table only */
+void bw_http__image_builder_done(struct bw_http_image_builder *b);
 void bw_http__image_free(struct bw_http_image *im);
 const struct bw_http_dev *bw_http__image_find(const struct bw_http_image *im,
                                               const struct bw_addr *a);
 /* out = old with delta's devices replacing or joining old's (both in address order); delta's
- * devices last reported before since are left out. Pools are copied: old stays valid. */
+ * devices last reported before since are left out. old's pool and table are copied and
+ * delta's records interned into the copy: old stays valid, and the pool holds each distinct
+ * record once however many updates follow. */
 void bw_http__image_merge(const struct bw_http_image *old, const struct bw_http_image *delta,
                           int64_t since, struct bw_http_image *out);
 /* The device and verdict as the image holds them (d->en filled from the pool). */

@@ -54,25 +54,47 @@ static void pool_reserve(struct bw_http_image *im, size_t more)
     }
 }
 
-static void table_grow(struct bw_http_image_builder *b)
+static void table_grow(struct bw_http_image *im)
 {
-    size_t cap = b->cap ? b->cap * 2 : 1024;
+    size_t cap = im->cap ? im->cap * 2 : 1024;
     uint32_t *t = bw_xcalloc(cap, sizeof(*t));
 
-    for (size_t i = 0; i < b->cap; i++) {
-        uint32_t off = b->table[i];
+    for (size_t i = 0; i < im->cap; i++) {
+        uint32_t off = im->table[i];
         size_t j;
 
         if (off == 0)
             continue;
-        j = hash_bytes(b->im->pool + off - 1, record_len(b->im->pool + off - 1)) & (cap - 1);
+        j = hash_bytes(im->pool + off - 1, record_len(im->pool + off - 1)) & (cap - 1);
         while (t[j] != 0)
             j = (j + 1) & (cap - 1);
         t[j] = off;
     }
-    free(b->table);
-    b->table = t;
-    b->cap = cap;
+    free(im->table);
+    im->table = t;
+    im->cap = cap;
+}
+
+/* The pool offset of the record rec[0..len), added when new. */
+static uint32_t intern_rec(struct bw_http_image *im, const char *rec, size_t len)
+{
+    size_t j;
+
+    if (2 * (im->used + 1) > im->cap)
+        table_grow(im);
+    for (j = hash_bytes(rec, len) & (im->cap - 1); im->table[j] != 0;
+         j = (j + 1) & (im->cap - 1)) {
+        const char *have = im->pool + im->table[j] - 1;
+
+        if (record_len(have) == len && memcmp(have, rec, len) == 0)
+            return im->table[j] - 1;
+    }
+    pool_reserve(im, len);
+    memcpy(im->pool + im->pool_len, rec, len);
+    im->table[j] = (uint32_t)im->pool_len + 1;
+    im->used++;
+    im->pool_len += len;
+    return im->table[j] - 1;
 }
 
 /* The pool offset of en's record, added when new. */
@@ -81,7 +103,6 @@ static uint32_t intern(struct bw_http_image_builder *b, const struct bw_enrichme
     char rec[2 + 4 + sizeof(struct bw_enrichment)];
     size_t len = 2 + 4;
     uint16_t len16;
-    size_t j;
 
     memcpy(rec + 2, &en->asn, 4);
     for (size_t i = 0; i < BW_ARRAY_LEN(fields); i++) {
@@ -94,20 +115,7 @@ static uint32_t intern(struct bw_http_image_builder *b, const struct bw_enrichme
     }
     len16 = (uint16_t)len;
     memcpy(rec, &len16, sizeof(len16));
-    if (2 * (b->used + 1) > b->cap)
-        table_grow(b);
-    for (j = hash_bytes(rec, len) & (b->cap - 1); b->table[j] != 0; j = (j + 1) & (b->cap - 1)) {
-        const char *have = b->im->pool + b->table[j] - 1;
-
-        if (record_len(have) == len && memcmp(have, rec, len) == 0)
-            return b->table[j] - 1;
-    }
-    pool_reserve(b->im, len);
-    memcpy(b->im->pool + b->im->pool_len, rec, len);
-    b->table[j] = (uint32_t)b->im->pool_len + 1;
-    b->used++;
-    b->im->pool_len += len;
-    return b->table[j] - 1;
+    return intern_rec(b->im, rec, len);
 }
 
 void bw_http__image_builder_init(struct bw_http_image_builder *b, struct bw_http_image *im)
@@ -145,14 +153,14 @@ void bw_http__image_add(struct bw_http_image_builder *b, const struct bw_device 
 
 void bw_http__image_builder_done(struct bw_http_image_builder *b)
 {
-    free(b->table);
-    b->table = NULL;
+    (void)b; /* the intern table stays with the image: merges intern into a copy of it */
 }
 
 void bw_http__image_free(struct bw_http_image *im)
 {
     free(im->dev);
     free(im->pool);
+    free(im->table);
     memset(im, 0, sizeof(*im));
 }
 
@@ -210,15 +218,21 @@ void bw_http__image_merge(const struct bw_http_image *old, const struct bw_http_
 {
     size_t i = 0, j = 0;
 
+    /* old's pool and table are copied and delta's records interned into them: distinct
+     * records are stored once however many updates bring them again */
     memset(out, 0, sizeof(*out));
     out->dev = bw_xmalloc((old->n + delta->n + 1) * sizeof(*out->dev));
-    out->pool_cap = old->pool_len + delta->pool_len + 1;
+    out->pool_cap = old->pool_len + 1024;
     out->pool = bw_xmalloc(out->pool_cap);
     if (old->pool_len > 0)
         memcpy(out->pool, old->pool, old->pool_len);
-    if (delta->pool_len > 0)
-        memcpy(out->pool + old->pool_len, delta->pool, delta->pool_len);
-    out->pool_len = old->pool_len + delta->pool_len;
+    out->pool_len = old->pool_len;
+    if (old->cap > 0) {
+        out->table = bw_xmalloc(old->cap * sizeof(*out->table));
+        memcpy(out->table, old->table, old->cap * sizeof(*out->table));
+        out->cap = old->cap;
+        out->used = old->used;
+    }
     while (i < old->n || j < delta->n) {
         int c = i == old->n     ? 1
                 : j == delta->n ? -1
@@ -231,8 +245,10 @@ void bw_http__image_merge(const struct bw_http_image *old, const struct bw_http_
         if (c == 0)
             i++; /* the newer judgement replaces it */
         if (delta->dev[j].last_s >= since) {
+            const char *rec = delta->pool + delta->dev[j].en;
+
             out->dev[out->n] = delta->dev[j];
-            out->dev[out->n++].en += (uint32_t)old->pool_len;
+            out->dev[out->n++].en = intern_rec(out, rec, record_len(rec));
         }
         j++;
     }

@@ -130,8 +130,24 @@ static void a_delta_replaces_joins_and_leaves_out(void **state)
     for (size_t i = 1; i < out.n; i++)
         assert_true(bw_addr_cmp(&out.dev[i - 1].addr, &out.dev[i].addr) < 0);
     check(&old, "81.2.69.3", 64500, "", 40); /* the old image is untouched */
-    bw_http__image_free(&old);
     bw_http__image_free(&delta);
+    /* a delta whose records are known already adds nothing to the pool */
+    {
+        struct bw_http_image again, out2;
+
+        bw_http__image_builder_init(&b, &again);
+        add(&b, "81.2.69.1", 64500, "", 45, 2000);
+        add(&b, "81.2.69.9", 64504, "", 25, 2000);
+        bw_http__image_builder_done(&b);
+        bw_http__image_merge(&out, &again, 500, &out2);
+        assert_int_equal(out2.pool_len, out.pool_len);
+        assert_int_equal(out2.n, out.n);
+        check(&out2, "81.2.69.1", 64500, "", 45);
+        check(&out2, "81.2.69.9", 64504, "", 25);
+        bw_http__image_free(&again);
+        bw_http__image_free(&out2);
+    }
+    bw_http__image_free(&old);
     bw_http__image_free(&out);
 }
 
