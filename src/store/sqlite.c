@@ -1223,10 +1223,11 @@ static int sq_reports_since(struct bw_store *st, int64_t seq, bw_changed_cb cb, 
     int64_t top = seq;
     int rc;
 
-    /* seq is the rowid: the range is a seek, not a scan of every report */
+    /* NOT INDEXED: the planner would rather scan the (ip, id) index in ip order for the
+     * GROUP BY, which reads every report; the rowid range reads only the new ones */
     if (sqlite3_prepare_v2(sq(st)->db, "SELECT ip, max(net_len), max(seq) FROM reports "
-                                       "WHERE seq > ?1 GROUP BY ip ORDER BY ip", -1, &stmt,
-                           NULL) != SQLITE_OK)
+                                       "NOT INDEXED WHERE seq > ?1 GROUP BY ip ORDER BY ip",
+                           -1, &stmt, NULL) != SQLITE_OK)
         return BW_EBACKEND;
     sqlite3_bind_int64(stmt, 1, seq);
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
