@@ -69,6 +69,9 @@ echo
 echo "== lookup --json 8.8.8.8 (never reported)"
 "$BW" --db "$DB" --now "$NOW" lookup --json 8.8.8.8
 echo
+echo "== notify run --dry-run: the cases a real run would open and the notices it would send"
+"$BW" --db "$DB" --now "$NOW" notify run --dry-run 2>&1 | tail -n 6
+echo
 "$BW" --db "$DB" --now "$NOW" status
 echo
 echo "Try: $BW --db $DB --now $NOW lookup $top"

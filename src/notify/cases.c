@@ -282,6 +282,9 @@ static int classify(struct build *b, const struct bw_device *d, const struct bw_
             return BW_OK; /* fixed or remediated, and quiet since: not news */
     } else if (rc != BW_ENOTFOUND) {
         return bw_notify__store_fail(r, rc, "reading case devices");
+    } else if (d->last_seen_s < r->now_s - r->cf->quiet_s) {
+        return BW_OK; /* still listed, but quiet for the quiet period: it already counts as
+                       * remediated, so it is no news to its network */
     }
     nd = bw_notify__devs_push(r, &b->devs, d, ev, n_ev, m.cls != CLS_STILL);
     (void)nd;

@@ -100,6 +100,23 @@ static void a_large_notice_goes_out_in_parts(void **state)
     }
 }
 
+/* A device still listed but without reports for the quiet period already counts as
+ * remediated: a first notice does not tell of it. */
+static void quiet_devices_are_no_news(void **state)
+{
+    struct cfx *f = *state;
+    struct bw_notify_result *r;
+
+    cfx_report(f, "81.2.69.142", "aaisp", 20712, NOW - 8 * DAY); /* listed, quiet 8 days */
+    r = cfx_run(f, NOW);
+    assert_int_equal(r->cases_opened, 0);
+    assert_int_equal(r->queued, 0);
+    cfx_report(f, "81.2.69.160", "aaisp", 20712, NOW - 600);
+    r = cfx_run(f, NOW);
+    assert_int_equal(r->cases_opened, 1);
+    assert_int_equal(cfx_case(f, cfx_case_of(f, "aaisp")).n_devices, 1);
+}
+
 static void a_second_cycle_with_nothing_new_changes_nothing(void **state)
 {
     struct cfx *f = *state;
@@ -404,6 +421,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(one_case_per_contact_with_its_listed_devices),
         T(a_large_notice_goes_out_in_parts),
+        T(quiet_devices_are_no_news),
         T(a_second_cycle_with_nothing_new_changes_nothing),
         T(new_devices_update_the_open_case_with_a_second_notice),
         T(a_contact_without_route_waits_with_the_reason),
