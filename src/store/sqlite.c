@@ -210,8 +210,8 @@ static const char *const migrations[] = {
     "CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE state = 'pending';\n"
     "CREATE INDEX outbox_case ON outbox (case_id, id);\n",
     /* 6: outbox payloads may be stored deflated (zlib); plain_len is their size as sent */
-    "ALTER TABLE outbox ADD COLUMN encoding TEXT NOT NULL DEFAULT '';\n"
-    "ALTER TABLE outbox ADD COLUMN plain_len INTEGER NOT NULL DEFAULT 0;\n",
+    ("ALTER TABLE outbox ADD COLUMN encoding TEXT NOT NULL DEFAULT '';\n"
+     "ALTER TABLE outbox ADD COLUMN plain_len INTEGER NOT NULL DEFAULT 0;\n"),
 };
 
 /* The enrichment columns of devices, in the order read_enrichment() reads them. */
