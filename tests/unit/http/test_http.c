@@ -125,6 +125,39 @@ static void oversized_headers_are_431(void **state)
     free(extra);
 }
 
+/* A client that stops halfway through its request is disconnected after the idle timeout,
+ * and the server goes on answering others. */
+static void slow_clients_time_out(void **state)
+{
+    struct fx *f = *state;
+    struct bw_http_config c = { .listen = "127.0.0.1:0", .threads = 2, .timeout_s = 1 };
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    struct bw_diag d = { "" };
+    struct pollfd p;
+    const char half[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    char buf[256];
+    struct resp r;
+    int fd;
+
+    bw_http_stop(f->h);
+    bw_policy_default(&c.policy);
+    c.db_path = f->db;
+    assert_int_equal(bw_http_start(&f->h, &c, &d), BW_OK);
+    f->port = bw_http_port(f->h);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    sa.sin_port = htons(f->port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(send(fd, half, sizeof(half) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(half) - 1));
+    p = (struct pollfd){ .fd = fd, .events = POLLIN };
+    assert_int_equal(poll(&p, 1, 10000), 1); /* a bound far above the 1 s timeout */
+    assert_int_equal(recv(fd, buf, sizeof(buf), 0), 0); /* closed, nothing answered */
+    close(fd);
+    get(f, "/healthz", NULL, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+}
+
 static void bad_listen_address_is_refused(void **state)
 {
     struct bw_http_config c = { .listen = "127.0.0.1", .db_path = "/tmp/never.db" };
@@ -240,6 +273,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(metrics_are_prometheus_text, fx_setup, fx_teardown),
         cmocka_unit_test(body_over_the_cap_is_413),
         cmocka_unit_test_setup_teardown(oversized_headers_are_431, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(slow_clients_time_out, fx_setup, fx_teardown),
         cmocka_unit_test(bad_listen_address_is_refused),
         cmocka_unit_test_setup_teardown(keys_file_holds_hashes_only, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(revoked_key_stops_working, fx_setup, fx_teardown),
