@@ -691,8 +691,8 @@ static struct bw_http_listing *listing_update(struct bw_http *h,
         rc = bw_store_allow_load(st, &allow);
     b.allow = allow;
     bw_http__image_builder_init(&b.ib, &delta);
-    for (size_t i = 0; i < c.n && rc == BW_OK; i++)
-        rc = bw_store_evidence_get(st, &c.a[i], update_one, &b);
+    if (rc == BW_OK)
+        rc = bw_store_device_walk_set(st, c.a, c.n, update_one, &b);
     bw_pfxset_free(allow);
     bw_http__store_put(h, st);
     bw_http__image_builder_done(&b.ib);

@@ -542,3 +542,9 @@ int bw_store_notify_counts(struct bw_store *st, struct bw_notify_counts *out)
     memset(out, 0, sizeof(*out));
     return st->ops->notify_counts(st, out);
 }
+
+int bw_store_device_walk_set(struct bw_store *st, const struct bw_addr *a, size_t n,
+                             bw_evidence_cb cb, void *ctx)
+{
+    return n == 0 ? BW_OK : st->ops->device_walk_set(st, a, n, cb, ctx);
+}

@@ -170,6 +170,12 @@ BW_MUSTCHECK int bw_store_device_walk(struct bw_store *st, int64_t since_s, bw_e
 BW_MUSTCHECK int bw_store_device_walk_contact(struct bw_store *st, const char *contact,
                                               int64_t since_s, bw_evidence_cb cb, void *ctx);
 
+/* The devices a[0..n) that have evidence, in address order, each with its own evidence (not
+ * that of networks containing it), as bw_store_device_walk gives them: servers judge again the
+ * devices that changed. */
+BW_MUSTCHECK int bw_store_device_walk_set(struct bw_store *st, const struct bw_addr *a,
+                                          size_t n, bw_evidence_cb cb, void *ctx);
+
 /* Recent reports on one device, newest first (for lookups). A callback returning non-zero
  * stops the walk and that value is returned. */
 struct bw_stored_report {

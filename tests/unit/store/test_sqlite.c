@@ -807,6 +807,38 @@ static void device_walk_in_address_order_with_since(void **state)
     assert_int_equal(w.calls, 2);
 }
 
+/* A walk of a set of addresses visits those with evidence, once each, in address order. */
+static void device_walk_of_a_set(void **state)
+{
+    struct fx *f = *state;
+    int64_t r1 = reporter(f->st, "w1"), r2 = reporter(f->st, "w2");
+    struct bw_addr set[4] = { addr("89.160.20.112"), addr("2.125.160.216"),
+                              addr("81.2.69.200") /* never reported */, addr("2.125.160.216") };
+    struct walk w = { 0 };
+    struct bw_addr want;
+
+    assert_int_equal(bw_store_begin(f->st), BW_OK);
+    put_device(f->st, "89.160.20.112", r1, NOW - 1000, 1);
+    put_device(f->st, "89.160.20.112", r2, NOW - 900, 2);
+    put_device(f->st, "2.125.160.216", r1, NOW - 20, 4);
+    put_device(f->st, "81.2.69.142", r1, NOW - 500, 3);
+    assert_int_equal(bw_store_commit(f->st), BW_OK);
+    assert_int_equal(bw_store_device_walk_set(f->st, set, 4, collect, &w), BW_OK);
+    assert_int_equal(w.calls, 2);
+    want = addr("2.125.160.216");
+    assert_memory_equal(w.dev[0].d.addr.b, want.b, 16);
+    assert_int_equal(w.dev[0].d.reports, 4);
+    want = addr("89.160.20.112");
+    assert_memory_equal(w.dev[1].d.addr.b, want.b, 16);
+    assert_int_equal(w.dev[1].n, 2);
+    assert_int_equal(w.dev[1].d.reports, 3);
+    /* the set is the call's own: a second walk of another set sees only that one */
+    memset(&w, 0, sizeof(w));
+    assert_int_equal(bw_store_device_walk_set(f->st, set + 2, 1, collect, &w), BW_OK);
+    assert_int_equal(w.calls, 0);
+    assert_int_equal(bw_store_device_walk_set(f->st, NULL, 0, collect, &w), BW_OK);
+}
+
 /* ---- allowlist ---- */
 
 struct allow_list {
@@ -1020,6 +1052,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(device_ensure_is_new_once, setup, teardown),
         cmocka_unit_test_setup_teardown(device_aggregates_min_max_sum_or, setup, teardown),
+        cmocka_unit_test_setup_teardown(device_walk_of_a_set, setup, teardown),
         cmocka_unit_test_setup_teardown(device_walk_in_address_order_with_since, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(allowlist_add_remove_list, setup, teardown),
