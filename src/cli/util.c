@@ -20,19 +20,7 @@ void bw_cli_error(const char *cmd, const char *fmt, ...)
 
 int bw_cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-    uint64_t v = 0;
-
-    if (s == NULL || *s == '\0')
-        return BW_EMALFORMED;
-    for (; *s != '\0'; s++) {
-        if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
-            return BW_EMALFORMED;
-        v = v * 10 + (uint64_t)(*s - '0');
-    }
-    if (v < min || v > max)
-        return BW_EMALFORMED;
-    *out = v;
-    return BW_OK;
+    return bw_u64_parse(s, min, max, out);
 }
 
 bool bw_cli_wants_help(int argc, char **argv)

@@ -44,6 +44,10 @@ enum bw_err {
     BW_ENOTFOUND,          /* no such record */
 };
 
+/* A decimal number in [min, max]: digits only (no sign, no spaces), no overflow;
+ * BW_EMALFORMED otherwise. */
+BW_MUSTCHECK int bw_u64_parse(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
 /* Never NULL. Negative errno values are named with strerror(). */
 const char *bw_strerror(int rc);
 

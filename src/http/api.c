@@ -683,23 +683,6 @@ static int list_one(void *ctx, const struct bw_device *d, const struct bw_verdic
     return 0;
 }
 
-static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
-{
-    uint64_t v = 0;
-
-    if (s == NULL || *s == '\0')
-        return false;
-    for (; *s != '\0'; s++) {
-        if (*s < '0' || *s > '9' || v > max / 10)
-            return false;
-        v = v * 10 + (uint64_t)(*s - '0');
-    }
-    if (v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 static enum MHD_Result get_devices(struct bw_http_req *r)
 {
     struct list l = { .h = r->h, .now_s = bw_time_now(), .category = -1, .listed = -1,
@@ -713,7 +696,7 @@ static enum MHD_Result get_devices(struct bw_http_req *r)
     if ((v = bw_http__arg(r, "asn")) != NULL) {
         if (strncasecmp(v, "AS", 2) == 0)
             v += 2;
-        if (!parse_uint(v, UINT32_MAX, &u) || u == 0)
+        if (bw_u64_parse(v, 0, UINT32_MAX, &u) != BW_OK || u == 0)
             return bw_http__reply_error(r, 400, "invalid_value", "asn", "asn is a number");
         l.asn = (uint32_t)u;
     }
@@ -742,7 +725,7 @@ static enum MHD_Result get_devices(struct bw_http_req *r)
         return bw_http__reply_error(r, 400, "invalid_value", "since",
                                     "since is an RFC 3339 time");
     if ((v = bw_http__arg(r, "limit")) != NULL) {
-        if (!parse_uint(v, LIST_LIMIT_MAX, &u) || u == 0)
+        if (bw_u64_parse(v, 0, LIST_LIMIT_MAX, &u) != BW_OK || u == 0)
             return bw_http__reply_error(r, 400, "invalid_value", "limit", "limit is 1-%d",
                                         LIST_LIMIT_MAX);
         l.limit = (size_t)u;

@@ -45,23 +45,6 @@ static int set_text(char *dst, size_t cap, const char *value)
     return BW_OK;
 }
 
-static int set_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-    uint64_t v = 0;
-
-    if (*s == '\0')
-        return BW_EMALFORMED;
-    for (; *s != '\0'; s++) {
-        if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
-            return BW_EMALFORMED;
-        v = v * 10 + (uint64_t)(*s - '0');
-    }
-    if (v < min || v > max)
-        return BW_EMALFORMED;
-    *out = v;
-    return BW_OK;
-}
-
 static int set_bool(bool *out, const char *v)
 {
     if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
@@ -97,7 +80,7 @@ int bw_notify_set_relay(struct bw_notify_config *c, const char *hostport)
             colon = NULL; /* a bare IPv6 address */
         host_len = colon != NULL ? (size_t)(colon - hostport) : strlen(hostport);
     }
-    if (colon != NULL && set_u64(colon + 1, 1, 65535, &port) != BW_OK)
+    if (colon != NULL && bw_u64_parse(colon + 1, 1, 65535, &port) != BW_OK)
         return BW_EMALFORMED;
     if (host_len == 0 || host_len >= sizeof(c->smtp.host))
         return BW_EMALFORMED;
@@ -135,7 +118,7 @@ int bw_notify_config_set(struct bw_notify_config *c, const char *key, const char
         return rc;
     }
     if (strcmp(key, "smtp_port") == 0) {
-        rc = set_u64(value, 1, 65535, &v);
+        rc = bw_u64_parse(value, 1, 65535, &v);
         if (rc == BW_OK)
             c->smtp.port = (uint16_t)v;
         return rc;
@@ -192,13 +175,13 @@ int bw_notify_config_set(struct bw_notify_config *c, const char *key, const char
     if (strcmp(key, "lease") == 0)
         return bw_duration_parse(&c->lease_s, value);
     if (strcmp(key, "attempts") == 0) {
-        rc = set_u64(value, 1, 1000, &v);
+        rc = bw_u64_parse(value, 1, 1000, &v);
         if (rc == BW_OK)
             c->max_attempts = (unsigned)v;
         return rc;
     }
     if (strcmp(key, "max_devices") == 0) {
-        rc = set_u64(value, 1, 1000000, &v);
+        rc = bw_u64_parse(value, 1, 1000000, &v);
         if (rc == BW_OK)
             c->max_devices = (unsigned)v;
         return rc;
