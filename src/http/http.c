@@ -39,17 +39,21 @@ static int64_t elapsed_us(const struct timespec *t0)
 
 /* ---- replies ---- */
 
-enum MHD_Result bw_http__reply(struct bw_http_req *r, unsigned status, const char *ctype,
-                               const char *body, size_t len, const char *const *headers)
+/* Queues body (copied, or handed over to be freed by libmicrohttpd) and counts the answer. */
+static enum MHD_Result reply(struct bw_http_req *r, unsigned status, const char *ctype,
+                             char *body, size_t len, const char *const *headers,
+                             enum MHD_ResponseMemoryMode mode)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, mode);
     enum MHD_Result ret;
     int64_t us = elapsed_us(&r->t0);
     size_t b = 0;
 
-    if (resp == NULL)
+    if (resp == NULL) {
+        if (mode == MHD_RESPMEM_MUST_FREE)
+            free(body);
         return MHD_NO;
+    }
     if (ctype != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     for (size_t i = 0; headers != NULL && headers[i] != NULL; i += 2)
@@ -64,19 +68,22 @@ enum MHD_Result bw_http__reply(struct bw_http_req *r, unsigned status, const cha
     return ret;
 }
 
+enum MHD_Result bw_http__reply(struct bw_http_req *r, unsigned status, const char *ctype,
+                               const char *body, size_t len, const char *const *headers)
+{
+    return reply(r, status, ctype, (char *)(uintptr_t)body, len, headers,
+                 MHD_RESPMEM_MUST_COPY);
+}
+
 enum MHD_Result bw_http__reply_json(struct bw_http_req *r, unsigned status, json_t *o)
 {
+    /* jansson allocates with malloc: the text is handed over, not copied */
     char *text = json_dumps(o, JSON_COMPACT | JSON_ENCODE_ANY);
-    enum MHD_Result ret;
-    size_t len;
 
     json_decref(o);
     if (text == NULL)
         return bw_http__reply(r, 500, "text/plain", "out of memory\n", 14, NULL);
-    len = strlen(text);
-    ret = bw_http__reply(r, status, "application/json", text, len, NULL);
-    free(text);
-    return ret;
+    return reply(r, status, "application/json", text, strlen(text), NULL, MHD_RESPMEM_MUST_FREE);
 }
 
 enum MHD_Result bw_http__reply_error(struct bw_http_req *r, unsigned status, const char *code,
