@@ -202,12 +202,21 @@ const char *bw_http__header(struct bw_http_req *r, const char *name)
 
 /* ---- keys and audit ---- */
 
+/* Rereads the key file when it changed; looks at most once a second (keys_mu held), so an
+ * authenticated request costs no system call. */
 static void keys_refresh(struct bw_http *h)
 {
     struct stat sb;
     struct bw_keys *ks;
     struct bw_diag d;
+    struct timespec now;
+    int64_t now_ms;
 
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    if (h->keys != NULL && now_ms - h->keys_checked_ms < 1000)
+        return;
+    h->keys_checked_ms = now_ms;
     if (stat(h->keys_path, &sb) != 0) {
         memset(&sb, 0, sizeof(sb));
         if (h->keys != NULL && h->keys_mtime.tv_sec == 0 && h->keys_mtime.tv_nsec == 0)
