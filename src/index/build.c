@@ -152,7 +152,7 @@ int bw_index_build_from_store(struct bw_store *st, const struct bw_policy *p, in
         rc = bw_store_network_walk(st, since, on_network, &bd);
     if (rc == BW_OK) {
         bw_pfxset_seal(bd.nets);
-        rc = bw_store_device_walk(st, since, on_device, &bd);
+        rc = bw_store_evidence_walk(st, since, on_device, &bd); /* no enrichment needed */
     }
     for (size_t i = 0; i < bd.n_deferred && rc == BW_OK; i++)
         rc = bw_store_evidence_get(st, &bd.deferred[i], judge_device, &bd);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1041,7 +1042,8 @@ static int load_reporters(struct sq_store *s, struct reporter_map *m)
     return rc == SQLITE_DONE ? BW_OK : map_rc(rc);
 }
 
-enum walk_kind { WALK_DEVICES, WALK_NETWORKS, WALK_BY_CONTACT, WALK_ONE_CONTACT, WALK_SET };
+enum walk_kind { WALK_DEVICES, WALK_NETWORKS, WALK_BY_CONTACT, WALK_ONE_CONTACT, WALK_SET,
+                 WALK_EVIDENCE };
 
 /* Walks evidence (of devices, or of networks) in key order, grouped per device or network;
  * by contact, devices come in (contact, address) order (the devices_contact index). */
@@ -1070,9 +1072,14 @@ static int walk(struct bw_store *st, enum walk_kind kind, const char *contact, i
         "SELECT e.ip, 128, e.reporter_id, e.reports, e.first_seen, e.last_seen, e.mass, "
         "e.mass_at, e.categories, d.created_at, " ENRICH_COLUMNS_D " FROM temp.bw_walk_set w "
         "JOIN evidence e ON e.ip = w.ip JOIN devices d ON d.ip = e.ip ORDER BY w.ip";
+    /* evidence alone, in its own key order: no join, no enrichment (snapshot builds) */
+    static const char evidence_sql[] =
+        "SELECT ip, 128, reporter_id, reports, first_seen, last_seen, mass, mass_at, "
+        "categories FROM evidence ORDER BY ip";
     static const char *const sql[] = { device_sql, network_sql, by_contact_sql,
-                                       one_contact_sql, set_sql };
+                                       one_contact_sql, set_sql, evidence_sql };
     bool networks = kind == WALK_NETWORKS;
+    bool bare = networks || kind == WALK_EVIDENCE; /* no device row joined */
     struct sq_store *s = sq(st);
     struct reporter_map m = { 0 };
     struct ev_list l = { 0 };
@@ -1112,11 +1119,12 @@ static int walk(struct bw_store *st, enum walk_kind kind, const char *contact, i
             break;
         }
         if (!have) {
-            memset(&dev, 0, sizeof(dev));
+            /* the enrichment part is never written by walks without it: it stays zero */
+            memset(&dev, 0, bare ? offsetof(struct bw_device, en) : sizeof(dev));
             memcpy(dev.addr.b, ip, 16);
             dev_len = len;
             have = true;
-            if (!networks) {
+            if (!bare) {
                 dev.created_s = sqlite3_column_int64(stmt, 9);
                 read_enrichment(stmt, 10, &dev.en);
             }
@@ -1148,6 +1156,11 @@ static int walk(struct bw_store *st, enum walk_kind kind, const char *contact, i
 static int sq_device_walk(struct bw_store *st, int64_t since_s, bw_evidence_cb cb, void *ctx)
 {
     return walk(st, WALK_DEVICES, NULL, since_s, cb, ctx);
+}
+
+static int sq_evidence_walk(struct bw_store *st, int64_t since_s, bw_evidence_cb cb, void *ctx)
+{
+    return walk(st, WALK_EVIDENCE, NULL, since_s, cb, ctx);
 }
 
 static int sq_network_walk(struct bw_store *st, int64_t since_s, bw_evidence_cb cb, void *ctx)
@@ -2574,6 +2587,7 @@ static const struct bw_store_ops sqlite_ops = {
     .delist_decide = sq_delist_decide,
     .device_walk_contact = sq_device_walk_contact,
     .device_walk_set = sq_device_walk_set,
+    .evidence_walk = sq_evidence_walk,
     .case_create = sq_case_create,
     .case_get = sq_case_get,
     .case_find = sq_case_find,

@@ -548,3 +548,8 @@ int bw_store_device_walk_set(struct bw_store *st, const struct bw_addr *a, size_
 {
     return n == 0 ? BW_OK : st->ops->device_walk_set(st, a, n, cb, ctx);
 }
+
+int bw_store_evidence_walk(struct bw_store *st, int64_t since_s, bw_evidence_cb cb, void *ctx)
+{
+    return st->ops->evidence_walk(st, since_s, cb, ctx);
+}

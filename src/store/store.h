@@ -170,6 +170,11 @@ BW_MUSTCHECK int bw_store_device_walk(struct bw_store *st, int64_t since_s, bw_e
 BW_MUSTCHECK int bw_store_device_walk_contact(struct bw_store *st, const char *contact,
                                               int64_t since_s, bw_evidence_cb cb, void *ctx);
 
+/* bw_store_device_walk without the device rows: d->addr and the aggregates only (created_s
+ * and the enrichment are zero), for judging every device fast (snapshot builds). */
+BW_MUSTCHECK int bw_store_evidence_walk(struct bw_store *st, int64_t since_s, bw_evidence_cb cb,
+                                        void *ctx);
+
 /* The devices a[0..n) that have evidence, in address order, each with its own evidence (not
  * that of networks containing it), as bw_store_device_walk gives them: servers judge again the
  * devices that changed. */

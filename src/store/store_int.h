@@ -66,6 +66,7 @@ struct bw_store_ops {
                                bw_evidence_cb cb, void *ctx);
     int (*device_walk_set)(struct bw_store *st, const struct bw_addr *a, size_t n,
                            bw_evidence_cb cb, void *ctx);
+    int (*evidence_walk)(struct bw_store *st, int64_t since_s, bw_evidence_cb cb, void *ctx);
     int (*case_create)(struct bw_store *st, struct bw_case *c, const char *actor,
                        const char *note, int64_t now_s);
     int (*case_get)(struct bw_store *st, int64_t id, struct bw_case *out);

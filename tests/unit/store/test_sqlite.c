@@ -805,6 +805,24 @@ static void device_walk_in_address_order_with_since(void **state)
     w.stop_after = 2;
     assert_int_equal(bw_store_device_walk(f->st, 0, collect, &w), 77);
     assert_int_equal(w.calls, 2);
+
+    /* the evidence walk gives the same devices, evidence and aggregates, without the rows */
+    {
+        struct walk *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+
+        assert_int_equal(bw_store_device_walk(f->st, NOW - 500, collect, a), BW_OK);
+        assert_int_equal(bw_store_evidence_walk(f->st, NOW - 500, collect, b), BW_OK);
+        assert_int_equal(a->calls, b->calls);
+        for (size_t i = 0; i < a->calls; i++) {
+            assert_memory_equal(a->dev[i].d.addr.b, b->dev[i].d.addr.b, 16);
+            assert_int_equal(a->dev[i].d.reports, b->dev[i].d.reports);
+            assert_int_equal(a->dev[i].d.last_seen_s, b->dev[i].d.last_seen_s);
+            assert_int_equal(a->dev[i].n, b->dev[i].n);
+            assert_int_equal(b->dev[i].d.created_s, 0);
+        }
+        free(a);
+        free(b);
+    }
 }
 
 /* A walk of a set of addresses visits those with evidence, once each, in address order. */
