@@ -1397,14 +1397,12 @@ static int sq_device_create(struct bw_store *st, const struct bw_addr *a, int64_
 }
 
 /* Runs a one-off query and hands each row to fn. */
-static int each_row(struct sq_store *s, const char *sql, int (*fn)(sqlite3_stmt *, void *),
-                    void *ctx)
+/* Steps a prepared (and bound) statement to its end, calling fn on each row; finalizes it. A
+ * non-zero fn return stops the walk and is returned. */
+static int each_stmt(sqlite3_stmt *stmt, int (*fn)(sqlite3_stmt *, void *), void *ctx)
 {
-    sqlite3_stmt *stmt;
     int rc;
 
-    if (sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-        return BW_EBACKEND;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         int crc = fn(stmt, ctx);
 
@@ -1415,6 +1413,16 @@ static int each_row(struct sq_store *s, const char *sql, int (*fn)(sqlite3_stmt 
     }
     sqlite3_finalize(stmt);
     return rc == SQLITE_DONE ? BW_OK : map_rc(rc);
+}
+
+static int each_row(struct sq_store *s, const char *sql, int (*fn)(sqlite3_stmt *, void *),
+                    void *ctx)
+{
+    sqlite3_stmt *stmt;
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+        return BW_EBACKEND;
+    return each_stmt(stmt, fn, ctx);
 }
 
 struct cb_ctx {
@@ -1875,13 +1883,22 @@ static int sq_case_note(struct bw_store *st, int64_t id, const char *actor, cons
                         bw_case_state_name(c.state), actor, note, false);
 }
 
+static int case_row(sqlite3_stmt *stmt, void *arg)
+{
+    struct cb_ctx *c = arg;
+    struct bw_case k;
+
+    read_case(stmt, &k);
+    return ((bw_case_cb)c->cb)(c->ctx, &k);
+}
+
 static int sq_case_list(struct bw_store *st, const struct bw_case_filter *f, bw_case_cb cb,
                         void *ctx)
 {
     struct sq_store *s = sq(st);
+    struct cb_ctx c = { (void *)cb, ctx };
     struct bw_buf sql;
     sqlite3_stmt *stmt;
-    int rc = BW_OK;
 
     bw_buf_init(&sql, 0);
     if (bw_buf_printf(&sql, "SELECT " CASE_COLUMNS " FROM cases c WHERE 1") != BW_OK)
@@ -1915,27 +1932,30 @@ static int sq_case_list(struct bw_store *st, const struct bw_case_filter *f, bw_
         sqlite3_bind_text(stmt, 1, f->contact, -1, SQLITE_STATIC);
     if (f->due_before_s > 0)
         sqlite3_bind_int64(stmt, 2, f->due_before_s);
-    for (;;) {
-        struct bw_case c;
-        int step = sqlite3_step(stmt);
+    return each_stmt(stmt, case_row, &c);
+}
 
-        if (step != SQLITE_ROW) {
-            rc = step == SQLITE_DONE ? BW_OK : map_rc(step);
-            break;
-        }
-        read_case(stmt, &c);
-        rc = cb(ctx, &c);
-        if (rc != 0)
-            break;
-    }
-    sqlite3_finalize(stmt);
-    return rc;
+static int event_row(sqlite3_stmt *stmt, void *arg)
+{
+    struct cb_ctx *c = arg;
+    int to = bw_store__state_from_text(col_text(stmt, 3));
+    struct bw_case_event e = {
+        .case_id = sqlite3_column_int64(stmt, 0),
+        .time_s = sqlite3_column_int64(stmt, 1),
+        .from = bw_store__state_from_text(col_text(stmt, 2)),
+        .to = to >= 0 ? (enum bw_case_state)to : BW_CASE_PENDING,
+        .actor = col_text(stmt, 4),
+        .note = col_text(stmt, 5),
+        .is_note = sqlite3_column_int(stmt, 6) == 0,
+    };
+
+    return ((bw_case_event_cb)c->cb)(c->ctx, &e);
 }
 
 static int sq_case_events(struct bw_store *st, int64_t id, bw_case_event_cb cb, void *ctx)
 {
+    struct cb_ctx c = { (void *)cb, ctx };
     sqlite3_stmt *stmt;
-    int rc = BW_OK;
 
     if (sqlite3_prepare_v2(sq(st)->db, "SELECT case_id, time, from_state, to_state, actor, note, "
                                        "transition FROM case_events WHERE case_id = ?1 "
@@ -1943,30 +1963,7 @@ static int sq_case_events(struct bw_store *st, int64_t id, bw_case_event_cb cb, 
                            -1, &stmt, NULL) != SQLITE_OK)
         return BW_EBACKEND;
     sqlite3_bind_int64(stmt, 1, id);
-    for (;;) {
-        int step = sqlite3_step(stmt);
-        int to;
-
-        if (step != SQLITE_ROW) {
-            rc = step == SQLITE_DONE ? BW_OK : map_rc(step);
-            break;
-        }
-        to = bw_store__state_from_text(col_text(stmt, 3));
-        struct bw_case_event e = {
-            .case_id = sqlite3_column_int64(stmt, 0),
-            .time_s = sqlite3_column_int64(stmt, 1),
-            .from = bw_store__state_from_text(col_text(stmt, 2)),
-            .to = to >= 0 ? (enum bw_case_state)to : BW_CASE_PENDING,
-            .actor = col_text(stmt, 4),
-            .note = col_text(stmt, 5),
-            .is_note = sqlite3_column_int(stmt, 6) == 0,
-        };
-        rc = cb(ctx, &e);
-        if (rc != 0)
-            break;
-    }
-    sqlite3_finalize(stmt);
-    return rc;
+    return each_stmt(stmt, event_row, &c);
 }
 
 static int sq_case_device_put(struct bw_store *st, const struct bw_case_device *d)
@@ -2004,10 +2001,18 @@ static bool read_case_device(sqlite3_stmt *stmt, struct bw_case_device *d)
     return true;
 }
 
+static int case_device_row(sqlite3_stmt *stmt, void *arg)
+{
+    struct cb_ctx *c = arg;
+    struct bw_case_device d;
+
+    return read_case_device(stmt, &d) ? ((bw_case_device_cb)c->cb)(c->ctx, &d) : 0;
+}
+
 static int sq_case_devices(struct bw_store *st, int64_t case_id, bw_case_device_cb cb, void *ctx)
 {
+    struct cb_ctx c = { (void *)cb, ctx };
     sqlite3_stmt *stmt;
-    int rc = BW_OK;
 
     if (sqlite3_prepare_v2(sq(st)->db,
                            "SELECT case_id, ip, listing, state, added_at, seen_at, fixed_at, "
@@ -2016,22 +2021,7 @@ static int sq_case_devices(struct bw_store *st, int64_t case_id, bw_case_device_
                            -1, &stmt, NULL) != SQLITE_OK)
         return BW_EBACKEND;
     sqlite3_bind_int64(stmt, 1, case_id);
-    for (;;) {
-        struct bw_case_device d;
-        int step = sqlite3_step(stmt);
-
-        if (step != SQLITE_ROW) {
-            rc = step == SQLITE_DONE ? BW_OK : map_rc(step);
-            break;
-        }
-        if (!read_case_device(stmt, &d))
-            continue;
-        rc = cb(ctx, &d);
-        if (rc != 0)
-            break;
-    }
-    sqlite3_finalize(stmt);
-    return rc;
+    return each_stmt(stmt, case_device_row, &c);
 }
 
 static int sq_case_device_find(struct bw_store *st, const char *contact, const struct bw_addr *a,
@@ -2286,30 +2276,25 @@ static int sq_outbox_mark(struct bw_store *st, int64_t id, enum bw_outbox_state 
     return rc;
 }
 
+static int outbox_row(sqlite3_stmt *stmt, void *arg)
+{
+    struct cb_ctx *c = arg;
+    struct bw_outbox_msg m;
+
+    read_outbox(stmt, &m);
+    return ((bw_outbox_cb)c->cb)(c->ctx, &m);
+}
+
 static int sq_outbox_list(struct bw_store *st, int64_t case_id, bw_outbox_cb cb, void *ctx)
 {
+    struct cb_ctx c = { (void *)cb, ctx };
     sqlite3_stmt *stmt;
-    int rc = BW_OK;
 
     if (sqlite3_prepare_v2(sq(st)->db, "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE ?1 = 0 OR "
                                        "case_id = ?1 ORDER BY id", -1, &stmt, NULL) != SQLITE_OK)
         return BW_EBACKEND;
     sqlite3_bind_int64(stmt, 1, case_id);
-    for (;;) {
-        struct bw_outbox_msg m;
-        int step = sqlite3_step(stmt);
-
-        if (step != SQLITE_ROW) {
-            rc = step == SQLITE_DONE ? BW_OK : map_rc(step);
-            break;
-        }
-        read_outbox(stmt, &m);
-        rc = cb(ctx, &m);
-        if (rc != 0)
-            break;
-    }
-    sqlite3_finalize(stmt);
-    return rc;
+    return each_stmt(stmt, outbox_row, &c);
 }
 
 /* Reads the named secret (64 hex digits in meta); BW_ENOTFOUND when absent. */
@@ -2441,29 +2426,26 @@ static int sq_delist_get(struct bw_store *st, int64_t id, struct bw_delist *out)
     return rc;
 }
 
+static int delist_row(sqlite3_stmt *stmt, void *arg)
+{
+    struct cb_ctx *c = arg;
+    struct bw_delist d;
+    int rc = delist_read(stmt, &d);
+
+    return rc == BW_OK ? ((bw_delist_cb)c->cb)(c->ctx, &d) : rc;
+}
+
 static int sq_delist_list(struct bw_store *st, int state, bw_delist_cb cb, void *ctx)
 {
+    struct cb_ctx c = { (void *)cb, ctx };
     sqlite3_stmt *stmt;
-    int rc;
 
     if (sqlite3_prepare_v2(sq(st)->db, "SELECT " DELIST_COLUMNS " FROM delist_requests "
                                        "WHERE ?1 < 0 OR state = ?1 ORDER BY id", -1, &stmt,
                            NULL) != SQLITE_OK)
         return BW_EBACKEND;
     sqlite3_bind_int(stmt, 1, state);
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        struct bw_delist d;
-        int crc = delist_read(stmt, &d);
-
-        if (crc == BW_OK)
-            crc = cb(ctx, &d);
-        if (crc != 0) {
-            sqlite3_finalize(stmt);
-            return crc;
-        }
-    }
-    sqlite3_finalize(stmt);
-    return rc == SQLITE_DONE ? BW_OK : map_rc(rc);
+    return each_stmt(stmt, delist_row, &c);
 }
 
 static int sq_delist_decide(struct bw_store *st, int64_t id, bool accept, const char *by,
