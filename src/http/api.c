@@ -601,20 +601,15 @@ static int image_walk(struct bw_http *h, const struct bw_addr *after, int64_t si
 {
     const struct bw_http_listing *l = bw_http__listing_get(h);
     const struct bw_http_image *im;
-    size_t lo = 0, hi;
+    size_t lo = 0;
     int rc = 0;
 
     if (l == NULL)
         return BW_EAGAIN;
     im = &l->image;
-    hi = im->n;
-    while (after != NULL && lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-
-        if (bw_addr_cmp(&im->dev[mid].addr, after) <= 0)
-            lo = mid + 1;
-        else
-            hi = mid;
+    if (after != NULL) {
+        lo = bw_http__image_after(im, after);
+        lo += lo < im->n && bw_addr_cmp(&im->dev[lo].addr, after) == 0; /* strictly after */
     }
     for (size_t i = lo; i < im->n && rc == 0; i++) {
         struct bw_device d;

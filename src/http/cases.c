@@ -178,8 +178,8 @@ static enum MHD_Result ack_page_reply(struct bw_http_req *r, int64_t id)
     const char *token = bw_http__arg(r, "token");
     unsigned status = 0;
     struct bw_case c;
-    char *page;
-    int rc, n;
+    struct bw_buf page;
+    int rc;
     enum MHD_Result ret;
 
     if (st == NULL)
@@ -193,14 +193,14 @@ static enum MHD_Result ack_page_reply(struct bw_http_req *r, int64_t id)
     if (rc != BW_OK)
         return bw_http__reply_error(r, 403, "forbidden", "token", "the link is not this case's");
     /* the token was checked against the case: hex only, safe in the page */
-    n = snprintf(NULL, 0, ack_page, (long long)id, (long long)id, bw_case_state_name(c.state),
-                 "Your network", c.n_devices, c.n_active, (long long)id, token, (long long)id);
-    page = bw_xmalloc((size_t)n + 1);
-    snprintf(page, (size_t)n + 1, ack_page, (long long)id, (long long)id,
-             bw_case_state_name(c.state), "Your network", c.n_devices, c.n_active,
-             (long long)id, token, (long long)id);
-    ret = bw_http__reply(r, 200, "text/html; charset=utf-8", page, (size_t)n, NULL);
-    free(page);
+    bw_buf_init(&page, 0);
+    if (bw_buf_printf(&page, ack_page, (long long)id, (long long)id,
+                      bw_case_state_name(c.state), "Your network", c.n_devices, c.n_active,
+                      (long long)id, token, (long long)id) != BW_OK)
+        ret = bw_http__reply_error(r, 500, "internal", NULL, "the page did not render");
+    else
+        ret = bw_http__reply(r, 200, "text/html; charset=utf-8", page.data, page.len, NULL);
+    bw_buf_cleanup(&page);
     return ret;
 }
 

@@ -66,6 +66,8 @@ void bw_http__image_builder_done(struct bw_http_image_builder *b);
 void bw_http__image_free(struct bw_http_image *im);
 const struct bw_http_dev *bw_http__image_find(const struct bw_http_image *im,
                                               const struct bw_addr *a);
+/* The index of the first device at or after a (im->n when none). */
+size_t bw_http__image_after(const struct bw_http_image *im, const struct bw_addr *a);
 /* out = old with delta's devices replacing or joining old's (both in address order); delta's
  * devices last reported before since are left out. old's pool and table are copied and
  * delta's records interned into the copy: old stays valid, and the pool holds each distinct

@@ -164,24 +164,28 @@ void bw_http__image_free(struct bw_http_image *im)
     memset(im, 0, sizeof(*im));
 }
 
-const struct bw_http_dev *bw_http__image_find(const struct bw_http_image *im,
-                                              const struct bw_addr *a)
+size_t bw_http__image_after(const struct bw_http_image *im, const struct bw_addr *a)
 {
     size_t lo = 0, hi = im->n;
 
     /* the walks visit devices in address order, so the image is sorted without a sort */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = bw_addr_cmp(&im->dev[mid].addr, a);
 
-        if (c == 0)
-            return &im->dev[mid];
-        if (c < 0)
+        if (bw_addr_cmp(&im->dev[mid].addr, a) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return NULL;
+    return lo;
+}
+
+const struct bw_http_dev *bw_http__image_find(const struct bw_http_image *im,
+                                              const struct bw_addr *a)
+{
+    size_t i = bw_http__image_after(im, a);
+
+    return i < im->n && bw_addr_cmp(&im->dev[i].addr, a) == 0 ? &im->dev[i] : NULL;
 }
 
 void bw_http__image_device(const struct bw_http_image *im, const struct bw_http_dev *x,
